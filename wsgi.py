@@ -1,0 +1,3 @@
+from bm import create_app
+
+app = create_app()
