@@ -33,8 +33,9 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -62,10 +63,11 @@ _PHONE_DIFFERS = -0.2
 _LINE1_THRESHOLD = 85
 
 # Candidate search: how many name neighbours per contact, the least name score worth a look
-# (below about 65 a name alone cannot reach FLOOR), rows of the name matrix held at once, and
+# (below 55 even a name with a like address line 1 cannot reach FLOOR; the stronger evidence
+# is found through the key index), rows of the name matrix held at once, and
 # the most clients one shared key may pull in (a practice-wide email or phone is no evidence).
 _NAME_NEIGHBOURS_MIN = 10
-_NAME_CUTOFF = 50
+_NAME_CUTOFF = 55
 _CHUNK_CELLS = 4_000_000
 _BLOCK_MAX = 50
 
@@ -111,7 +113,7 @@ _PHONE_MIN = 6
 
 _ABBREVIATION = re.compile(r"\b(?:\w\.){2,}")
 _NOT_WORD = re.compile(r"[\W_]+")
-_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_APOSTROPHES = re.compile(r"[\u2019\u2018]")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _NOT_DIGIT = re.compile(r"\D+")
 _TAX_COUNTRY_PREFIX = re.compile(r"^[A-Z]{2}(?=\d)")
@@ -140,21 +142,24 @@ def suggest(
     if limit <= 0 or not contacts or not profiles:
         return suggestions
 
-    neighbours = _name_neighbours(contacts, profiles, max(2 * limit, _NAME_NEIGHBOURS_MIN))
     keys = _KeyIndex(profiles)
-    for position, contact in enumerate(contacts):
-        candidates = neighbours[position] | keys.candidates(contact)
-        scored = []
-        for index in candidates:
-            client = profiles[index]
-            score = _score(contact, client).score
-            if score >= FLOOR:
-                scored.append((-score, _id_order(client.client_id), client.client_id))
-        scored.sort()
-        suggestions[_contact_key(contact, position)] = [
-            (client_id, -negative) for negative, _, client_id in scored[:limit]
-        ]
+    neighbours = _name_neighbours(contacts, profiles, max(2 * limit, _NAME_NEIGHBOURS_MIN))
+    for position, (contact, near) in enumerate(zip(contacts, neighbours)):
+        candidates = near | keys.candidates(contact)
+        suggestions[_contact_key(contact, position)] = _best(contact, candidates, profiles, limit)
     return suggestions
+
+
+def _best(contact: _Profile, candidates: set[int], clients: list[_Profile], limit: int
+          ) -> list[tuple[int, int]]:
+    scored = []
+    for index in candidates:
+        client = clients[index]
+        score = _score(contact, client).score
+        if score >= FLOOR:
+            scored.append((-score, _id_order(client.client_id), client.client_id))
+    scored.sort()
+    return [(client_id, -negative) for negative, _, client_id in scored[:limit]]
 
 
 def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match:
@@ -251,13 +256,15 @@ def _client_profile(client: Mapping[str, Any] | None) -> _Profile:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    if value is None:
+        return ""
+    return value.strip() if type(value) is str else str(value).strip()
 
 
 def _records(value: Any) -> list[Mapping[str, Any]]:
     if not isinstance(value, (list, tuple)):
         return []
-    return [item for item in value if isinstance(item, Mapping)]
+    return [item for item in value if isinstance(item, dict)]
 
 
 def _present(values: Iterable[str]) -> frozenset[str]:
@@ -266,10 +273,18 @@ def _present(values: Iterable[str]) -> frozenset[str]:
 
 def _fold(text: Any) -> list[str]:
     """Lower-case word tokens without accents or punctuation; "&" reads as "and"."""
-    text = unicodedata.normalize("NFKD", _text(text))
-    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
-    text = _ABBREVIATION.sub(lambda found: found.group(0).replace(".", ""), text)
-    text = _APOSTROPHES.sub("", text.replace("&", " and "))
+    text = _text(text)
+    if not text:
+        return []
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+        text = _APOSTROPHES.sub("", text)
+    if "." in text:
+        text = _ABBREVIATION.sub(lambda found: found.group(0).replace(".", ""), text)
+    text = text.replace("'", "").replace("`", "").replace("&", " and ")
     return _NOT_WORD.sub(" ", text).split()
 
 
@@ -377,30 +392,30 @@ def _score(contact: _Profile, client: _Profile) -> Match:
             total += _TAX_DIFFERS
             reasons.append("tax number differs")
     if contact.emails and client.emails:
-        if contact.emails & client.emails:
+        if not contact.emails.isdisjoint(client.emails):
             total += _EMAIL_EQUAL
             reasons.append("email exact")
-        elif contact.domains & client.domains:
+        elif not contact.domains.isdisjoint(client.domains):
             total += _EMAIL_DOMAIN
             reasons.append("email domain")
         else:
             total += _EMAIL_DIFFERS
             reasons.append("email differs")
     if contact.phones and client.phones:
-        if contact.phones & client.phones:
+        if not contact.phones.isdisjoint(client.phones):
             total += _PHONE_EQUAL
             reasons.append("phone exact")
         else:
             total += _PHONE_DIFFERS
             reasons.append("phone differs")
     if contact.postcodes and client.postcodes:
-        if contact.postcodes & client.postcodes:
+        if not contact.postcodes.isdisjoint(client.postcodes):
             total += _POSTCODE_EQUAL
             reasons.append("postcode exact")
         else:
             total += _POSTCODE_DIFFERS
             reasons.append("postcode differs")
-    street = _street_similarity(contact.lines, client.lines)
+    street = _street_similarity(contact.lines, client.lines) if client.lines else 0
     if street >= _LINE1_THRESHOLD:
         total += _LINE1_ALIKE
         reasons.append("address line 1 exact" if street == 100 else f"address line 1 {street}")
@@ -466,29 +481,40 @@ def _street_similarity(ours: tuple[str, ...], theirs: tuple[str, ...]) -> int:
 # --- finding candidates --------------------------------------------------------------------
 
 
-def _name_neighbours(contacts: list[_Profile], clients: list[_Profile], count: int) -> list[set[int]]:
-    """Return, per contact, the indexes of the `count` clients with the most similar names."""
+def _name_neighbours(
+    contacts: list[_Profile], clients: list[_Profile], count: int
+) -> Iterator[set[int]]:
+    """Yield, per contact, the indexes of the `count` clients with the most similar names."""
     # Distinct placeholders, so nameless records are nobody's neighbours rather than each other's.
     queries = [contact.name or "\x00" for contact in contacts]
     choices = [client.name or "\x01" for client in clients]
     count = min(count, len(choices))
-    rows_per_chunk = max(1, _CHUNK_CELLS // len(choices))
-    neighbours: list[set[int]] = []
-    for start in range(0, len(queries), rows_per_chunk):
-        scores = process.cdist(
-            queries[start:start + rows_per_chunk], choices, scorer=fuzz.ratio,
+    rows = max(1, _CHUNK_CELLS // len(choices))
+
+    def similarities(start: int) -> np.ndarray:
+        return process.cdist(
+            queries[start:start + rows], choices, scorer=fuzz.ratio,
             score_cutoff=_NAME_CUTOFF, dtype=np.uint8, workers=-1,
         )
-        neighbours.extend(_top_columns(scores, count))
-    return neighbours
+
+    # cdist releases the GIL, so the next rows are compared while the caller scores these.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(similarities, 0)
+        for start in range(0, len(queries), rows):
+            scores = pending.result()
+            if start + rows < len(queries):
+                pending = pool.submit(similarities, start + rows)
+            yield from _top_columns(scores, count)
 
 
 def _top_columns(scores: np.ndarray, count: int) -> list[set[int]]:
     """Return each row's `count` best non-zero columns; ties go to the lower column."""
-    threshold = np.partition(scores, -count, axis=1)[:, -count]
-    rows, columns = np.nonzero((scores >= threshold[:, None]) & (scores > 0))
-    values = scores[rows, columns]
-    order = np.lexsort((columns, -values.astype(np.int16), rows))
+    width = scores.shape[1]
+    flat = scores.ravel()
+    cells = np.flatnonzero(flat > 0)  # a flat bool scan is several times faster than 2-D
+    rows, columns = np.divmod(cells, width)
+    # Row first, then best score; a stable sort keeps the columns ascending within ties.
+    order = np.argsort(rows * 256 + (255 - flat[cells].astype(np.int64)), kind="stable")
     rows, columns = rows[order], columns[order]
     starts = np.searchsorted(rows, np.arange(scores.shape[0]))
     ends = np.minimum(np.append(starts[1:], len(rows)), starts + count)
@@ -513,15 +539,18 @@ class _KeyIndex:
         return found
 
 
-def _keys(profile: _Profile) -> Iterable[tuple[str, str]]:
-    yield from (("email", email) for email in profile.emails)
-    yield from (("domain", domain) for domain in profile.domains)
-    yield from (("phone", phone) for phone in profile.phones)
-    yield from (("postcode", postcode) for postcode in profile.postcodes)
-    for field in ("tax", "number", "account"):
-        value = getattr(profile, field)
-        if value:
-            yield field, value
+def _keys(profile: _Profile) -> list[tuple[str, str]]:
+    keys = [("email", email) for email in profile.emails]
+    keys += [("domain", domain) for domain in profile.domains]
+    keys += [("phone", phone) for phone in profile.phones]
+    keys += [("postcode", postcode) for postcode in profile.postcodes]
+    if profile.tax:
+        keys.append(("tax", profile.tax))
+    if profile.number:
+        keys.append(("number", profile.number))
+    if profile.account:
+        keys.append(("account", profile.account))
+    return keys
 
 
 def _contact_key(contact: _Profile, position: int) -> str:
