@@ -154,12 +154,11 @@ def _best(contact: _Profile, candidates: set[int], clients: list[_Profile], limi
           ) -> list[tuple[int, int]]:
     scored = []
     for index in candidates:
-        client = clients[index]
-        score = _score(contact, client).score
+        score = _score(contact, clients[index]).score
         if score >= FLOOR:
-            scored.append((-score, _id_order(client.client_id), client.client_id))
+            scored.append((-score, _id_order(clients[index].client_id), index))
     scored.sort()
-    return [(client_id, -negative) for negative, _, client_id in scored[:limit]]
+    return [(clients[index].client_id, -negative) for negative, _, index in scored[:limit]]
 
 
 def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match:

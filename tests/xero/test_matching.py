@@ -1,0 +1,345 @@
+"""Tools > Integrations > Xero: each unlinked Xero client comes with practice clients ranked
+by a percentage score, and the reasons for each score."""
+
+import random
+
+import pytest
+
+from plugins.xero import matching
+from plugins.xero.matching import FLOOR, explain, normalise_name, suggest
+
+
+def xero_contact(name="Harbour View Café Limited", **fields):
+    """Return a Xero Contact as the Accounting API sends it, with only the given details."""
+    contact = {"ContactID": fields.pop("ContactID", "c0ffee00-0000-4000-8000-000000000001"),
+               "Name": name, "ContactStatus": "ACTIVE", "IsCustomer": True,
+               "Addresses": [{"AddressType": "POBOX"}, {"AddressType": "STREET"}],
+               "Phones": [{"PhoneType": kind} for kind in ("DEFAULT", "DDI", "FAX", "MOBILE")]}
+    return contact | fields
+
+
+def business(client_id=1, name="Harbour View Cafe Ltd", **fields):
+    return {"id": client_id, "kind": "business", "name": name} | fields
+
+
+def individual(client_id=1, first_name="Jane", last_name="Whitfield", **fields):
+    return {"id": client_id, "kind": "individual", "name": None, "first_name": first_name,
+            "last_name": last_name} | fields
+
+
+def street(line1=None, postcode=None, **fields):
+    return [{"AddressType": "POBOX"},
+            {"AddressType": "STREET", "AddressLine1": line1, "PostalCode": postcode} | fields]
+
+
+def phones(**default):
+    return [{"PhoneType": "DEFAULT"} | default, {"PhoneType": "MOBILE"}]
+
+
+def score(contact, client):
+    return explain(contact, client).score
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def test_legal_suffix_and_diacritics_still_match():
+    assert normalise_name("Harbour View Café Limited") == normalise_name("HARBOUR VIEW CAFE LTD")
+    assert explain(xero_contact("Harbour View Café Limited"), business()).reasons == ["name 100"]
+
+
+@pytest.mark.parametrize("suffix", ["Ltd", "Ltd.", "Limited", "Pty Ltd", "LLC", "LLP", "L.L.P.",
+                                    "Inc", "Incorporated", "PLC", "GmbH", "Teoranta", "Co",
+                                    "& Co", "Company", "Limited Liability Partnership"])
+def test_legal_suffixes_are_ignored(suffix):
+    assert normalise_name(f"Northwind Traders {suffix}") == "northwind traders"
+
+
+def test_ampersand_and_punctuation_are_ignored():
+    assert normalise_name("Patel & Sons Ltd") == normalise_name("Patel and Sons Limited")
+    assert normalise_name("O'Brien's Bar, Cork") == normalise_name("OBriens Bar Cork")
+
+
+def test_word_order_does_not_matter():
+    assert explain(xero_contact("Whitfield, Jane"), business(name="Jane Whitfield")).reasons == [
+        "name 100"]
+
+
+def test_initials_match_the_full_first_name():
+    initials = explain(xero_contact("J. Smith"), business(name="John Smith"))
+    assert initials.reasons == ["name (initials) 95"]
+    assert initials.score > score(xero_contact("J. Smith"), business(name="Mary Jones"))
+    assert score(xero_contact("J Whitfield"), individual()) > score(
+        xero_contact("M Whitfield"), individual())
+
+
+def test_individuals_compare_first_and_last_names():
+    contact = xero_contact("Whitfeld Jane (Mrs)", FirstName="Jane", LastName="Whitfeld")
+    match = explain(contact, individual(first_name="Jane", last_name="Whitfield"))
+    assert match.reasons == ["first/last name 96"]
+
+
+def test_company_contact_person_does_not_make_a_business_an_individual():
+    contact = xero_contact("Quayside Plumbing Ltd", FirstName="Jane", LastName="Whitfield")
+    assert score(contact, individual()) < FLOOR
+
+
+# --- email, phone, tax number, codes and address --------------------------------------------
+
+
+def test_exact_email_is_strong_evidence():
+    contact = xero_contact(EmailAddress="Hello@HarbourViewCafe.co.uk")
+    match = explain(contact, business(email="hello@harbourviewcafe.co.uk"))
+    assert match.reasons == ["name 100", "email exact"]
+    assert match.score >= 95
+
+
+def test_same_business_domain_is_weaker_evidence():
+    contact = xero_contact(EmailAddress="accounts@harbourviewcafe.co.uk")
+    same_domain = explain(contact, business(email="hello@harbourviewcafe.co.uk"))
+    assert same_domain.reasons == ["name 100", "email domain"]
+    assert score(contact, business()) < same_domain.score < score(
+        contact, business(email="accounts@harbourviewcafe.co.uk"))
+
+
+@pytest.mark.parametrize("domain", ["gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk",
+                                    "yahoo.com", "icloud.com"])
+def test_free_mail_domain_is_no_evidence(domain):
+    match = explain(xero_contact("Jane Whitfield", EmailAddress=f"jane@{domain}"),
+                    individual(email=f"j.whitfield@{domain}"))
+    assert "email domain" not in match.reasons
+    assert match.reasons[-1] == "email differs"
+
+
+def test_email_of_a_contact_person_counts():
+    contact = xero_contact(ContactPersons=[{"FirstName": "Ann", "EmailAddress": "ann@hvc.co.uk"}])
+    assert "email exact" in explain(contact, business(email="ann@hvc.co.uk")).reasons
+
+
+@pytest.mark.parametrize("xero_phone", [
+    {"PhoneNumber": "020 7946 0011"},
+    {"PhoneNumber": "+44 20 7946 0011"},
+    {"PhoneNumber": "0044 (0)20 7946 0011"},
+    {"PhoneCountryCode": "44", "PhoneAreaCode": "20", "PhoneNumber": "79460011"},
+    {"PhoneCountryCode": "+44", "PhoneAreaCode": "020", "PhoneNumber": "7946-0011"},
+    {"PhoneAreaCode": "020", "PhoneNumber": "7946 0011"},
+])
+@pytest.mark.parametrize("practice_phone", ["+44 20 7946 0011", "020 7946 0011", "02079460011"])
+def test_phone_matches_across_country_codes_and_trunk_zero(xero_phone, practice_phone):
+    contact = xero_contact(Phones=phones(**xero_phone))
+    assert "phone exact" in explain(contact, business(phone=practice_phone)).reasons
+
+
+def test_different_phone_numbers_do_not_match():
+    contact = xero_contact(Phones=phones(PhoneNumber="020 7946 0012"))
+    assert explain(contact, business(phone="020 7946 0011")).reasons == ["name 100",
+                                                                         "phone differs"]
+
+
+def test_matching_tax_numbers_confirm_a_match():
+    match = explain(xero_contact("Northwind Traders", TaxNumber="GB 123 4567 89"),
+                    business(name="Northwind Traders LLP", tax_number="123456789"))
+    assert match.reasons == ["name 100", "tax number exact"]
+    assert match.score >= 95
+
+
+def test_conflicting_tax_numbers_drop_an_identical_name():
+    contact = xero_contact("Northwind Traders", TaxNumber="GB123456789")
+    conflicting = explain(contact, business(name="Northwind Traders", tax_number="GB987654321"))
+    assert conflicting.reasons == ["name 100", "tax number differs"]
+    assert conflicting.score < FLOOR < score(contact, business(name="Northwind Traders"))
+
+
+def test_contact_number_equal_to_reference_is_very_strong():
+    contact = xero_contact("Harbour View Trading", ContactNumber="HVC001")
+    coded = business(1, "Harbour View Cafe Ltd", reference="hvc001")
+    namesake = business(2, "Harbour View Trading Ltd", reference="HVT002")
+    assert "reference = contact number" in explain(contact, coded).reasons
+    assert [client_id for client_id, _ in suggest([contact], [namesake, coded])[
+        contact["ContactID"]]] == [1, 2]
+
+
+def test_account_number_matches():
+    match = explain(xero_contact(AccountNumber="ACC-17"), business(account_number="acc-17"))
+    assert match.reasons == ["name 100", "account number exact"]
+
+
+def test_postcode_and_street_count_as_address_evidence():
+    contact = xero_contact(Addresses=street("12 Quay St", "bs14dj"))
+    match = explain(contact, business(address_line1="12 Quay Street", postcode="BS1 4DJ"))
+    assert match.reasons == ["name 100", "postcode exact", "address line 1 exact"]
+    moved = explain(contact, business(address_line1="3 Mill Road", postcode="M1 1AA"))
+    assert moved.reasons == ["name 100", "postcode differs"]
+    assert moved.score < score(contact, business()) < match.score
+
+
+# --- how evidence combines ------------------------------------------------------------------
+
+
+def test_exact_name_alone_scores_in_the_low_eighties():
+    assert 80 <= score(xero_contact("Patel and Sons Ltd"), business(name="Patel & Sons")) <= 85
+
+
+def test_name_only_near_miss_does_not_outscore_real_match():
+    contact = xero_contact("Harbour View Café Limited",
+                           EmailAddress="accounts@harbourviewcafe.co.uk",
+                           Phones=phones(PhoneNumber="020 7946 0011"))
+    real = business(1, "Harbour View Cafe Ltd", email="hello@harbourviewcafe.co.uk",
+                    phone="+44 20 7946 0011")
+    near_miss = business(2, "Harbour Views Ltd")
+    assert score(contact, near_miss) < 70
+    assert score(contact, real) - score(contact, near_miss) >= 30
+
+
+def test_near_miss_without_corroboration_scores_clearly_lower():
+    contact = xero_contact("Smith Plumbing Ltd", EmailAddress="office@smithplumbing.co.uk")
+    near_miss = score(contact, business(name="Smith Plumbing & Heating Ltd"))
+    confirmed = score(contact, business(name="Smith Plumbing Ltd",
+                                        email="office@smithplumbing.co.uk"))
+    assert near_miss < 60
+    assert confirmed >= 95
+
+
+# --- the demo data: each true pair leads, above 85, among decoys ------------------------------
+
+
+DEMO_CLIENTS = [
+    business(1, "Harbour View Cafe Ltd", email="hello@harbourviewcafe.co.uk",
+             phone="+44 20 7946 0011", address_line1="12 Quay Street", city="Bristol",
+             postcode="BS1 4DJ", country="GB", reference="C0001"),
+    business(2, "Patel & Sons Limited", email="office@patelandsons.co.uk", phone="0117 496 0123"),
+    individual(3, "Jane", "Whitfield", email="jane.whitfield@gmail.com", phone="07700 900123"),
+    business(4, "Northwind Traders LLP", tax_number="GB123456789", email="ap@northwind.example"),
+    business(5, "Harbour Views Ltd", email="info@harbourviews.co.uk", postcode="BS8 1AA"),
+    business(6, "Patel Sons Holdings Ltd"),
+    individual(7, "John", "Whitfield", email="jw@outlook.com"),
+    business(8, "Northwind Trading Co", tax_number="GB999999999"),
+    business(9, "Smith Plumbing & Heating Ltd", email="office@smithplumbing.co.uk"),
+    individual(10, "Jane", "Whitfield-Jones"),
+]
+
+DEMO_CONTACTS = {
+    1: xero_contact("Harbour View Café Limited", ContactID="harbour",
+                    EmailAddress="accounts@harbourviewcafe.co.uk",
+                    Phones=phones(PhoneNumber="020 7946 0011"),
+                    Addresses=street("12 Quay Street", City="Bristol")),
+    2: xero_contact("Patel and Sons Ltd", ContactID="patel",
+                    EmailAddress="office@patelandsons.co.uk"),
+    3: xero_contact("Jane Whitfeld", ContactID="whitfeld", FirstName="Jane",
+                    LastName="Whitfeld", EmailAddress="jane.whitfield@gmail.com"),
+    4: xero_contact("Northwind Traders", ContactID="northwind", TaxNumber="GB123456789"),
+}
+
+
+@pytest.mark.parametrize("client_id", sorted(DEMO_CONTACTS))
+def test_demo_pairs_are_the_top_suggestion_above_85(client_id):
+    contact = DEMO_CONTACTS[client_id]
+    best_id, best_score = suggest(list(DEMO_CONTACTS.values()), DEMO_CLIENTS)[
+        contact["ContactID"]][0]
+    assert (best_id, best_score >= 85) == (client_id, True)
+
+
+# --- suggest(): shape, order and agreement with explain() -----------------------------------
+
+
+def test_every_contact_gets_a_key_even_without_suggestions():
+    contacts = [xero_contact("Zebra Crossings Ltd", ContactID="z"), xero_contact(ContactID="h")]
+    assert suggest(contacts, [business()]) == {"z": [], "h": [(1, 82)]}
+
+
+def test_suggest_handles_empty_inputs():
+    assert suggest([], [business()]) == {}
+    assert suggest([xero_contact(ContactID="h")], []) == {"h": []}
+    assert suggest([xero_contact(ContactID="h")], [business()], limit=0) == {"h": []}
+
+
+def test_clients_without_an_id_are_not_suggested():
+    assert suggest([xero_contact(ContactID="h")], [business(None)]) == {"h": []}
+
+
+def test_suggestions_are_best_first_and_honour_the_limit():
+    contacts = list(DEMO_CONTACTS.values())
+    for limit in (1, 2, 3):
+        for found in suggest(contacts, DEMO_CLIENTS, limit=limit).values():
+            scores = [found_score for _, found_score in found]
+            assert len(found) <= limit
+            assert scores == sorted(scores, reverse=True)
+            assert min(scores, default=FLOOR) >= FLOOR
+
+
+def test_ties_are_broken_by_client_id():
+    twins = [business(client_id) for client_id in (7, 3, 5)]
+    contact = xero_contact(ContactID="h")
+    assert suggest([contact], twins)["h"] == [(3, 82), (5, 82), (7, 82)]
+    assert suggest([contact], twins[::-1], limit=2)["h"] == [(3, 82), (5, 82)]
+
+
+def test_suggest_and_explain_agree_on_every_pair():
+    contacts = list(DEMO_CONTACTS.values())
+    found = suggest(contacts, DEMO_CLIENTS, limit=len(DEMO_CLIENTS))
+    for contact in contacts:
+        expected = sorted(((client["id"], score(contact, client)) for client in DEMO_CLIENTS),
+                          key=lambda pair: (-pair[1], pair[0]))
+        assert found[contact["ContactID"]] == [pair for pair in expected if pair[1] >= FLOOR]
+
+
+def test_a_client_sharing_an_email_is_found_beyond_the_name_neighbours():
+    namesakes = [business(client_id, "Harbour View Cafe Ltd") for client_id in range(2, 40)]
+    renamed = business(100, "HVC Hospitality", email="accounts@harbourviewcafe.co.uk",
+                       phone="020 7946 0011")
+    contact = xero_contact(ContactID="h", EmailAddress="accounts@harbourviewcafe.co.uk",
+                           Phones=phones(PhoneNumber="+44 20 7946 0011"))
+    found = suggest([contact], namesakes + [renamed], limit=40)["h"]
+    assert (100, score(contact, renamed)) in found
+
+
+def test_results_do_not_depend_on_how_the_name_matrix_is_chunked(monkeypatch):
+    contacts = list(DEMO_CONTACTS.values()) * 3
+    whole = suggest(contacts, DEMO_CLIENTS)
+    monkeypatch.setattr(matching, "_CHUNK_CELLS", 1)
+    assert suggest(contacts, DEMO_CLIENTS) == whole
+
+
+# --- anything may be missing ------------------------------------------------------------------
+
+
+def _junk(rng):
+    return rng.choice([None, "", " ", "  \t", 0, 42, "Ltd", "&", "...", "Ó", "@", "a@", "@b",
+                       "x@gmail.com", "+", "+44", "0", "00", "GB", "Café & Co Ltd",
+                       "J.", "020 7946 0011", [], {}, [None], [{}], [{"PhoneNumber": None}]])
+
+
+CONTACT_FIELDS = ["ContactID", "Name", "FirstName", "LastName", "EmailAddress", "ContactNumber",
+                  "AccountNumber", "TaxNumber", "Addresses", "Phones", "ContactPersons"]
+CLIENT_FIELDS = ["id", "reference", "kind", "name", "first_name", "last_name", "email", "phone",
+                 "address_line1", "address_line2", "city", "region", "postcode", "country",
+                 "tax_number", "account_number"]
+NESTED = {"Addresses": ["AddressType", "AddressLine1", "PostalCode", "City"],
+          "Phones": ["PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode"],
+          "ContactPersons": ["FirstName", "LastName", "EmailAddress"]}
+
+
+def _random_record(rng, fields):
+    record = {}
+    for field in rng.sample(fields, rng.randint(0, len(fields))):
+        if field in NESTED and rng.random() < 0.6:
+            record[field] = [{key: _junk(rng) for key in rng.sample(NESTED[field], 2)}, None]
+        else:
+            record[field] = _junk(rng)
+    return record
+
+
+def test_missing_empty_and_none_fields_never_crash():
+    rng = random.Random(1729)
+    contacts = [_random_record(rng, CONTACT_FIELDS) for _ in range(150)]
+    clients = [_random_record(rng, CLIENT_FIELDS) for _ in range(150)]
+    for contact, client in zip(contacts, clients):
+        match = explain(contact, client)
+        assert 0 <= match.score <= 100
+        assert all(isinstance(reason, str) and reason for reason in match.reasons)
+    for number, contact in enumerate(contacts):
+        contact["ContactID"] = f"contact-{number}"
+    found = suggest(contacts, clients)
+    assert sorted(found) == sorted(contact["ContactID"] for contact in contacts)
+    assert all(FLOOR <= found_score <= 100 for pairs in found.values() for _, found_score in pairs)
+    assert explain({}, {}).score == explain(None, None).score
