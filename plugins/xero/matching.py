@@ -62,10 +62,9 @@ _EMAIL_DIFFERS = -0.2
 _PHONE_DIFFERS = -0.2
 _LINE1_THRESHOLD = 85
 
-# Candidate search: how many name neighbours per contact, the least name score worth a look
-# (below 55 even a name with a like address line 1 cannot reach FLOOR; the stronger evidence
-# is found through the key index), rows of the name matrix held at once, and
-# the most clients one shared key may pull in (a practice-wide email or phone is no evidence).
+# Candidate search. Names scoring under the cutoff cannot reach FLOOR even with a like address
+# line 1; every stronger piece of evidence is an exact key that the key index finds anyway.
+# A key shared by more than _BLOCK_MAX clients (a practice-wide email or phone) is skipped.
 _NAME_NEIGHBOURS_MIN = 10
 _NAME_CUTOFF = 55
 _CHUNK_CELLS = 4_000_000
@@ -74,7 +73,8 @@ _BLOCK_MAX = 50
 _LEGAL_SUFFIXES = frozenset({
     "ltd", "limited", "pty", "proprietary", "llc", "llp", "lp", "lllp", "pllc", "inc",
     "incorporated", "plc", "gmbh", "teoranta", "teo", "cuideachta", "co", "company", "corp",
-    "corporation", "cic", "ulc", "dac", "clg", "bv", "nv", "sarl", "srl", "and",
+    "corporation", "cic", "ulc", "dac", "clg", "bv", "nv", "sarl", "srl",
+    "and",  # left over from "Smith & Co"
 })
 _LEGAL_PHRASES = (
     ("limited", "liability", "partnership"),
@@ -83,7 +83,7 @@ _LEGAL_PHRASES = (
     ("private", "limited", "company"),
     ("community", "interest", "company"),
 )
-_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "the"})
+_LEADING_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "the"})
 _STREET_WORDS = {"st": "street", "rd": "road", "ave": "avenue", "ln": "lane", "sq": "square",
                  "dr": "drive", "ct": "court", "pl": "place", "cres": "crescent"}
 
@@ -135,7 +135,9 @@ def suggest(
     """Return {ContactID: [(client_id, score), ...]} with the best `limit` clients first."""
     contacts = [_contact_profile(contact) for contact in xero_contacts]
     profiles = [_client_profile(client) for client in clients]
-    profiles = [profile for profile in profiles if profile.client_id is not None]
+    # In id order, so that clients tied on name enter the shortlist by id as they leave it.
+    profiles = sorted((profile for profile in profiles if profile.client_id is not None),
+                      key=lambda profile: _id_order(profile.client_id))
     suggestions: dict[str, list[tuple[int, int]]] = {
         _contact_key(contact, position): [] for position, contact in enumerate(contacts)
     }
@@ -148,17 +150,6 @@ def suggest(
         candidates = near | keys.candidates(contact)
         suggestions[_contact_key(contact, position)] = _best(contact, candidates, profiles, limit)
     return suggestions
-
-
-def _best(contact: _Profile, candidates: set[int], clients: list[_Profile], limit: int
-          ) -> list[tuple[int, int]]:
-    scored = []
-    for index in candidates:
-        score = _score(contact, clients[index]).score
-        if score >= FLOOR:
-            scored.append((-score, _id_order(clients[index].client_id), index))
-    scored.sort()
-    return [(clients[index].client_id, -negative) for negative, _, index in scored[:limit]]
 
 
 def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match:
@@ -290,7 +281,7 @@ def _fold(text: Any) -> list[str]:
 def _name_tokens(text: Any) -> tuple[tuple[str, ...], bool]:
     """Return the name's significant tokens and whether it carried a legal suffix."""
     tokens = _fold(text)
-    while len(tokens) > 1 and tokens[0] in _HONORIFICS:
+    while len(tokens) > 1 and tokens[0] in _LEADING_WORDS:
         tokens = tokens[1:]
     core = _strip_legal_suffixes(tokens)
     if not core:  # a name made only of suffix words ("The Company Ltd") keeps them
@@ -327,9 +318,9 @@ def _xero_phone(phone: Mapping[str, Any]) -> str:
     country = _NOT_DIGIT.sub("", _text(phone.get("PhoneCountryCode")))
     area = _text(phone.get("PhoneAreaCode"))
     number = _text(phone.get("PhoneNumber"))
-    if not number:
-        return ""
-    if country and not number.startswith(("+", "00")):
+    if not number or number.startswith(("+", "00")):
+        return _phone(number)
+    if country:
         return _phone(f"+{country} {area} {number}")
     return _phone(f"{area} {number}")
 
@@ -518,6 +509,18 @@ def _top_columns(scores: np.ndarray, count: int) -> list[set[int]]:
     starts = np.searchsorted(rows, np.arange(scores.shape[0]))
     ends = np.minimum(np.append(starts[1:], len(rows)), starts + count)
     return [set(columns[start:end].tolist()) for start, end in zip(starts, ends)]
+
+
+def _best(contact: _Profile, candidates: set[int], clients: list[_Profile], limit: int
+          ) -> list[tuple[int, int]]:
+    """Return the best `limit` (client_id, score) pairs among the candidates, ties by id."""
+    scored = []
+    for index in candidates:
+        score = _score(contact, clients[index]).score
+        if score >= FLOOR:
+            scored.append((-score, _id_order(clients[index].client_id), index))
+    scored.sort()
+    return [(clients[index].client_id, -negative) for negative, _, index in scored[:limit]]
 
 
 class _KeyIndex:

@@ -274,6 +274,12 @@ def test_ties_are_broken_by_client_id():
     assert suggest([contact], twins[::-1], limit=2)["h"] == [(3, 82), (5, 82)]
 
 
+def test_ties_beyond_the_shortlist_still_go_to_the_lowest_ids():
+    namesakes = [business(client_id) for client_id in range(60, 0, -1)]
+    assert suggest([xero_contact(ContactID="h")], namesakes, limit=3)["h"] == [
+        (1, 82), (2, 82), (3, 82)]
+
+
 def test_suggest_and_explain_agree_on_every_pair():
     contacts = list(DEMO_CONTACTS.values())
     found = suggest(contacts, DEMO_CLIENTS, limit=len(DEMO_CLIENTS))
