@@ -123,6 +123,7 @@ def test_email_of_a_contact_person_counts():
     {"PhoneCountryCode": "44", "PhoneAreaCode": "20", "PhoneNumber": "79460011"},
     {"PhoneCountryCode": "+44", "PhoneAreaCode": "020", "PhoneNumber": "7946-0011"},
     {"PhoneAreaCode": "020", "PhoneNumber": "7946 0011"},
+    {"PhoneCountryCode": "44", "PhoneAreaCode": "20", "PhoneNumber": "+44 20 7946 0011"},
 ])
 @pytest.mark.parametrize("practice_phone", ["+44 20 7946 0011", "020 7946 0011", "02079460011"])
 def test_phone_matches_across_country_codes_and_trunk_zero(xero_phone, practice_phone):
