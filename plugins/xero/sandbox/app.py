@@ -1,0 +1,97 @@
+"""The sandbox app factory."""
+import logging
+import secrets
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import admin as admin_endpoints
+from . import demo, edge, identity, ui
+from .accounting import routes
+from .clock import SandboxClock
+from .context import Sandbox
+from .errors import NOT_FOUND_TEXT, XeroError, api_exception
+from .faults import FaultInjector
+from .idempotency import DEFAULT_WINDOW_SECONDS, IdempotencyStore
+from .limits import RateLimiter
+from .stats import CallStats
+from .store import Store
+from .webhooks import WebhookDispatcher
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 3_500_000
+
+
+def create_app(data_path=None, admin=False, **overrides):
+    """A sandbox Xero. `data_path=None` keeps state in memory; `admin` mounts /_sandbox.
+
+    Overrides: `redirect_uris` (more callback URLs for sandbox-app), `limits` (dict as for
+    POST /_sandbox/limits), `idempotency_window_seconds`, `secret_key`.
+    """
+    app = Flask(__name__)
+    store = Store(data_path)
+    clock = SandboxClock(store)
+    sandbox = Sandbox(
+        store=store, clock=clock, limits=RateLimiter(clock), faults=FaultInjector(),
+        idempotency=IdempotencyStore(clock, overrides.get("idempotency_window_seconds",
+                                                          DEFAULT_WINDOW_SECONDS)),
+        stats=CallStats(), webhooks=WebhookDispatcher(clock), admin=admin)
+    app.extensions["xero_sandbox"] = sandbox
+    if store.meta("session_key") is None:
+        store.set_meta("session_key", secrets.token_hex(32))
+    app.config.update(SECRET_KEY=overrides.get("secret_key") or store.meta("session_key"),
+                      MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_NAME="xero_sandbox")
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    if overrides.get("limits"):
+        sandbox.limits.configure(**overrides["limits"])
+    if store.is_empty() or store.get("app", demo.CLIENT_ID) is None:
+        demo.install(sandbox, overrides.get("redirect_uris", ()))
+    elif overrides.get("redirect_uris"):
+        registered = store.get("app", demo.CLIENT_ID)
+        registered["redirect_uris"] = list(dict.fromkeys(registered["redirect_uris"]
+                                                         + list(overrides["redirect_uris"])))
+        store.put("app", demo.CLIENT_ID, registered)
+    for blueprint in (identity.bp, routes.bp, ui.bp):
+        app.register_blueprint(blueprint)
+    if admin:
+        app.register_blueprint(admin_endpoints.bp)
+    app.before_request(edge.before_request)
+    app.after_request(edge.after_request)
+    app.teardown_request(edge.teardown_request)
+    _register_error_handlers(app)
+    app.wsgi_app = edge.ConnectionDropper(app.wsgi_app)
+    return app
+
+
+
+def _is_api():
+    return request.path.startswith((edge.API_PREFIX, "/connect", "/connections", "/Connections"))
+
+
+def _register_error_handlers(app):
+    @app.errorhandler(XeroError)
+    def xero_error(error):
+        return error.response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if not _is_api() and not request.path.startswith("/_sandbox"):
+            return error
+        if error.code == 404:
+            return Response(NOT_FOUND_TEXT, 404, mimetype="text/plain")
+        if error.code == 405:
+            response = jsonify({"Message": f"The requested resource does not support http method "
+                                           f"'{request.method}'."})
+            response.status_code = 405
+            return response
+        if error.code == 413:
+            return api_exception(413, 413, "RequestEntityTooLarge",
+                                 "The request body is larger than 3.5 MB.").response
+        return api_exception(error.code, error.code, type(error).__name__, error.description).response
+
+    @app.errorhandler(Exception)
+    def server_error(error):
+        log.exception("sandbox error on %s %s", request.method, request.path)
+        return api_exception(500, 500, "UnknownErrorException",
+                             "An error occurred in Xero.").response
