@@ -2,9 +2,16 @@
 import threading
 
 import requests
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Keeps test output clean: no access log line per request (errors are still logged)."""
+
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 class SandboxServer:
@@ -12,7 +19,8 @@ class SandboxServer:
 
     def __init__(self, data_path=None, host="127.0.0.1", **overrides):
         self.app = create_app(data_path, admin=True, **overrides)
-        self._server = make_server(host, 0, self.app, threaded=True)
+        self._server = make_server(host, 0, self.app, threaded=True,
+                                   request_handler=_QuietRequestHandler)
         self._server.daemon_threads = True
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = None
