@@ -36,7 +36,8 @@ def create_app(config=None):
     htmx.init_app(app)
     csrf.init_app(app)
     jobs.init_app(app)
-    plugins = Plugins(app, load_entrypoints=app.config.get("BM_LOAD_PLUGINS", True))
+    plugins = Plugins(app, load_entrypoints=app.config.get("BM_LOAD_PLUGINS", True),
+                      extra=app.config.get("BM_EXTRA_PLUGINS", ()))
 
     from . import auth, clients, invoices, tools, users, views
     from .cli import register_cli

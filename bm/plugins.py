@@ -1,4 +1,5 @@
 """The plugin manager: entry-point discovery, enable/disable, and safe hook calls."""
+import importlib
 import logging
 
 import pluggy
@@ -14,11 +15,14 @@ log = logging.getLogger(__name__)
 class Plugins:
     """One app's plugins: the pluggy manager plus which plugins are switched on."""
 
-    def __init__(self, app, load_entrypoints=True):
+    def __init__(self, app, load_entrypoints=True, extra=()):
         self.pm = pluggy.PluginManager("bm")
         self.pm.add_hookspecs(hookspecs)
         if load_entrypoints:
             self.pm.load_setuptools_entrypoints("bm.plugins")
+        for plugin in extra:
+            # Modules named in BM_EXTRA_PLUGINS (tests, local experiments), before blueprints mount.
+            self.pm.register(importlib.import_module(plugin) if isinstance(plugin, str) else plugin)
         self.pm.check_pending()
         self.blueprint_owners = {}
         app.extensions["bm.plugins"] = self

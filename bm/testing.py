@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from flask import g, request_started
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
@@ -64,10 +65,22 @@ def app_config():
     return {"TESTING": True, "REDIS_URL": os.environ.get("REDIS_URL")}
 
 
+def _fresh_globals(_sender, **_extra):
+    """Empty ``g`` at the start of each test request, as a production request would find it.
+
+    The ``app`` fixture keeps an app context pushed for the whole test and Flask reuses it for
+    test requests, so without this the logged-in user, the CSRF token and the plugin states
+    cached in ``g`` would leak from one request (and one test browser) into the next.
+    """
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def app(database_url, app_config, instance_path):
     os.environ.setdefault("BM_INSTANCE_PATH", instance_path)
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
+    request_started.connect(_fresh_globals, application)
     with application.app_context():
         yield application
         db.session.remove()
@@ -97,7 +110,7 @@ class Browser:
 
     def csrf_token(self):
         if self.token is None:
-            self.get("/login")
+            self.get("/login", follow_redirects=True)  # a logged-in user lands on a page with the token
         return self.token
 
     def login(self, email, password="password"):
