@@ -130,7 +130,7 @@ class _Parser:
     def value(self, field):
         kind, token = self.take()
         if kind == "string":
-            text = bytes(token[1:-1], "utf-8").decode("unicode_escape")
+            text = re.sub(r"\\(.)", r"\1", token[1:-1])
             return _typed(text, field)
         if kind == "number":
             return float(token) if "." in token else int(token)
