@@ -89,8 +89,9 @@ class XeroApp:
         """An Accounting API call with token, tenant and Accept: application/json."""
         merged = {**self.auth(), "xero-tenant-id": self.tenant, "Accept": "application/json",
                   **(headers or {})}
+        kwargs.setdefault("timeout", 30)
         return self.http.request(method, f"{self.base_url}/api.xro/2.0/{path.lstrip('/')}",
-                                 headers=merged, timeout=30, **kwargs)
+                                 headers=merged, **kwargs)
 
     def get(self, path, **kwargs):
         return self.call("GET", path, **kwargs)
