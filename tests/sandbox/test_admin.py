@@ -1,0 +1,87 @@
+"""Admin endpoints: reset, seed, clock, limits, stats, apps; and persistence with --data."""
+import time
+
+import requests
+
+from plugins.xero.sandbox.server import SandboxServer
+
+from .helpers import XeroApp
+
+
+def test_seed_makes_customers_and_non_customers_quickly(sandbox, xero):
+    started = time.monotonic()
+    result = sandbox.seed(contacts=20000, customers=15000, invoices=20, bank_accounts=1)
+    assert time.monotonic() - started < 15
+    assert (result["contacts"], result["customers"]) == (20000, 15000)
+    customers = xero.get("Contacts", params={"where": "IsCustomer==true", "page": 1}).json()
+    assert customers["pagination"]["itemCount"] >= 15000
+    banks = xero.get("Accounts", params={"where": 'Type=="BANK"'}).json()["Accounts"]
+    assert len(banks) == 3
+    sample = xero.get("Contacts", params={"page": 7, "pageSize": 3}).json()["Contacts"]
+    assert all(c["EmailAddress"] and c["Phones"][0]["PhoneNumber"] for c in sample)
+    started = time.monotonic()
+    xero.get("Contacts", params={"page": 10, "pageSize": 1000})
+    assert time.monotonic() - started < 1
+
+
+def test_seed_can_create_another_organisation(sandbox):
+    result = sandbox.seed(organisation="Seeded Practice Ltd", contacts=50, customers=10)
+    app = XeroApp(sandbox.url, "Seeded Practice Ltd")
+    assert app.tenant == result["tenantId"]
+    assert len(app.get("Contacts").json()["Contacts"]) == 50
+
+
+def test_reset_restores_the_demo(sandbox, xero):
+    xero.put("Contacts", json={"Name": "Temporary"})
+    sandbox.reset()
+    names = [c["Name"] for c in requests.get(f"{sandbox.url}/_sandbox/stats").json()["calls"]]
+    assert names == []
+    app = XeroApp(sandbox.url)
+    assert "Temporary" not in [c["Name"] for c in app.get("Contacts").json()["Contacts"]]
+
+
+def test_clock_moves_forward_only(sandbox):
+    before = sandbox.clock()["now_ms"]
+    assert sandbox.advance_clock(3600)["now_ms"] >= before + 3600 * 1000
+    assert requests.post(f"{sandbox.url}/_sandbox/clock", json={"advance_seconds": -5}).status_code == 400
+
+
+def test_stats_count_calls_per_endpoint_template(sandbox, xero):
+    sandbox.reset_stats()
+    contact = xero.contact_named("Oakley Joinery")
+    xero.post(f"Contacts/{contact['ContactID']}", json={"Website": "ignored"})
+    stats = sandbox.stats()
+    assert stats["calls"]["GET /api.xro/2.0/Contacts"] == 1
+    assert stats["calls"]["POST /api.xro/2.0/Contacts/{id}"] == 1
+    assert stats["total_calls"] == 2 and stats["per_tenant"][xero.tenant] == 2
+
+
+def test_stats_include_identity_calls(sandbox):
+    sandbox.reset_stats()
+    XeroApp(sandbox.url)
+    assert sandbox.stats()["calls"]["POST /connect/token"] == 1
+
+
+def test_more_redirect_uris_can_be_registered(sandbox):
+    result = sandbox.add_redirect_uris("http://127.0.0.1:6123/tools/integrations/xero/callback")
+    assert "http://127.0.0.1:6123/tools/integrations/xero/callback" in result["redirect_uris"]
+    assert requests.post(f"{sandbox.url}/_sandbox/apps", json={"client_id": "nope",
+                                                               "redirect_uris": []}).status_code == 400
+
+
+def test_limits_reject_unknown_settings(sandbox):
+    assert requests.post(f"{sandbox.url}/_sandbox/limits", json={"per_hour": 1}).status_code == 400
+
+
+def test_admin_endpoints_need_the_admin_flag():
+    from plugins.xero.sandbox import create_app
+    client = create_app().test_client()
+    assert client.post("/_sandbox/reset").status_code == 404
+
+
+def test_data_file_persists_across_restarts(tmp_path):
+    path = str(tmp_path / "xero.db")
+    with SandboxServer(path) as first:
+        XeroApp(first.url).put("Contacts", json={"Name": "Still Here Ltd"})
+    with SandboxServer(path) as second:
+        assert XeroApp(second.url).contact_named("Still Here Ltd")
