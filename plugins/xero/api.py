@@ -1,0 +1,339 @@
+"""XeroClient: the only code that speaks HTTP to Xero.
+
+Paging, batching, rate-limit pacing, retries, Idempotency-Key, token refresh on expiry and the
+mapping of Xero's answers to exceptions all live here, once. Everything else passes plain
+dicts in the shapes of Xero's OpenAPI spec.
+"""
+import logging
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 1000
+BATCH_SIZE = 50
+RETRY_STATUSES = {500, 502, 503, 504}
+
+
+class XeroError(Exception):
+    """Xero could not do what was asked; ``str()`` is a sentence a user can read."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class XeroValidationError(XeroError):
+    """Xero refused the data (400); ``messages`` are Xero's own validation messages."""
+
+    def __init__(self, messages, elements=(), status=400):
+        super().__init__(" ".join(messages) or "Xero refused the data.", status)
+        self.messages = list(messages)
+        self.elements = list(elements)
+
+
+class XeroAuthError(XeroError):
+    """The token or the organisation's connection is no longer accepted (401/403)."""
+
+
+class InvalidGrant(XeroAuthError):
+    """Xero refused the refresh token: the integration must be reconnected."""
+
+
+class XeroNotFound(XeroError):
+    """No such record in Xero (404)."""
+
+
+class RateLimited(XeroError):
+    """Xero's rate limit stops further calls for ``retry_after`` seconds."""
+
+    def __init__(self, problem, retry_after):
+        super().__init__(f"Xero's {problem} rate limit was reached; retry in {retry_after} s.", 429)
+        self.problem = problem
+        self.retry_after = retry_after
+
+
+class DailyLimitReached(RateLimited):
+    """The organisation's daily call limit is used up until ``resumes_at``."""
+
+    def __init__(self, retry_after):
+        super().__init__("day", retry_after)
+        self.resumes_at = datetime.now(timezone.utc).timestamp() + retry_after
+
+
+class XeroUnavailable(XeroError):
+    """Xero did not answer usefully after retrying (5xx, time-outs, dropped connections)."""
+
+
+@dataclass(frozen=True)
+class XeroUrls:
+    """Where Xero's hosts are; with one base URL (the sandbox) every path hangs off it."""
+
+    authorize: str
+    token: str
+    revocation: str
+    connections: str
+    api: str
+    go: str
+
+    @classmethod
+    def for_base(cls, base_url=None):
+        if not base_url:
+            return cls(
+                authorize="https://login.xero.com/identity/connect/authorize",
+                token="https://identity.xero.com/connect/token",
+                revocation="https://identity.xero.com/connect/revocation",
+                connections="https://api.xero.com/connections",
+                api="https://api.xero.com/api.xro/2.0",
+                go="https://go.xero.com",
+            )
+        base = base_url.rstrip("/")
+        return cls(
+            authorize=f"{base}/identity/connect/authorize", token=f"{base}/connect/token",
+            revocation=f"{base}/connect/revocation", connections=f"{base}/connections",
+            api=f"{base}/api.xro/2.0", go=base,
+        )
+
+    def deep_link(self, short_code, path):
+        """The "open in Xero" address of ``path`` (e.g. /Contacts/View/ID) in an organisation."""
+        return str(requests.Request(
+            "GET", f"{self.go}/organisationlogin/default.aspx",
+            params={"shortcode": short_code, "redirecturl": path},
+        ).prepare().url)
+
+
+def new_pkce_pair():
+    """Return ``(code_verifier, code_challenge)`` for PKCE S256."""
+    verifier = generate_token(64)
+    return verifier, create_s256_code_challenge(verifier)
+
+
+def xero_date(value):
+    """Parse Xero's ``/Date(ms+0000)/`` or an ISO string into an aware UTC datetime (or None)."""
+    if not value:
+        return None
+    text = str(value)
+    if text.startswith("/Date("):
+        digits = text[6:].split(")")[0]
+        millis = digits[:-5] if len(digits) > 5 and digits[-5] in "+-" else digits
+        return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class Pacer:
+    """Keeps calls under Xero's per-minute limit using the X-MinLimit-Remaining header."""
+
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, reserve=1):
+        self.sleep, self.clock, self.reserve = sleep, clock, reserve
+        self.recent = deque()
+
+    def before_call(self):
+        now = self.clock()
+        while self.recent and now - self.recent[0] >= 60:
+            self.recent.popleft()
+        self.recent.append(now)
+
+    def after_response(self, headers):
+        remaining = headers.get("X-MinLimit-Remaining")
+        if remaining is not None and remaining.isdigit() and int(remaining) <= self.reserve and self.recent:
+            wait = 60 - (self.clock() - self.recent[0])
+            if wait > 0:
+                log.info("pacing Xero calls: waiting %.1f s for the minute limit", wait)
+                self.sleep(wait)
+                self.recent.clear()
+
+
+class XeroClient:
+    """Calls Xero for one app and (for the Accounting API) one organisation.
+
+    :param tokens: an object with ``access_token()`` and ``refresh()`` (see oauth.TokenKeeper);
+        None for identity calls made before a token exists.
+    """
+
+    def __init__(self, client_id, client_secret, base_url=None, tokens=None, tenant_id=None,
+                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep):
+        self.urls = XeroUrls.for_base(base_url)
+        self.client_id, self.client_secret = client_id, client_secret
+        self.tokens, self.tenant_id = tokens, tenant_id
+        self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
+        self.pacer = Pacer(sleep=sleep)
+        self.calls = 0
+        self.http = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
+
+    # -- identity ----------------------------------------------------------------------------
+
+    def authorization_url(self, redirect_uri, scope, state, code_challenge):
+        """The Xero login-and-consent address to send the user to."""
+        url, _state = self.http.create_authorization_url(
+            self.urls.authorize, redirect_uri=redirect_uri, scope=scope, state=state,
+            code_challenge=code_challenge, code_challenge_method="S256",
+        )
+        return url
+
+    def exchange_code(self, code, redirect_uri, code_verifier):
+        """Swap an authorization code for a token set (dict with access and refresh tokens)."""
+        return self._token_call(grant_type="authorization_code", code=code,
+                                redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+    def refresh_token(self, refresh_token):
+        """Swap a refresh token for a new token set; raises InvalidGrant when Xero refuses it."""
+        return self._token_call(grant_type="refresh_token", refresh_token=refresh_token)
+
+    def _token_call(self, **form):
+        self.calls += 1
+        try:
+            return dict(self.http.fetch_token(self.urls.token, timeout=self.timeout, **form))
+        except OAuthError as exc:
+            if exc.error == "invalid_grant":
+                raise InvalidGrant("Xero no longer accepts this integration's authorisation.", 400) from exc
+            raise XeroAuthError(f"Xero refused the sign-in: {exc.error}.", 400) from exc
+        except requests.RequestException as exc:
+            raise XeroUnavailable(f"Xero's sign-in service could not be reached ({exc.__class__.__name__}).") from exc
+
+    def revoke(self, refresh_token):
+        """Revoke a refresh token (and with it the app's access)."""
+        self.calls += 1
+        try:
+            self.http.revoke_token(self.urls.revocation, refresh_token, token_type_hint="refresh_token",
+                                   timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.warning("revoking the Xero token failed: %s", exc)
+
+    def connections(self):
+        """The organisations this token may reach (``[{id, tenantId, tenantName, ...}]``)."""
+        return self._send("GET", self.urls.connections, tenant=False).json()
+
+    def delete_connection(self, connection_id):
+        """Disconnect the app from one organisation."""
+        try:
+            self._send("DELETE", f"{self.urls.connections}/{connection_id}", tenant=False)
+        except XeroNotFound:
+            pass
+
+    # -- accounting --------------------------------------------------------------------------
+
+    def organisation(self):
+        """The organisation's details (Name, ShortCode, BaseCurrency, ...)."""
+        return self.get("Organisation")["Organisations"][0]
+
+    def get(self, path, params=None, modified_since=None):
+        """GET an Accounting API path and return the decoded JSON."""
+        headers = {}
+        if modified_since:
+            headers["If-Modified-Since"] = modified_since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        return self._send("GET", f"{self.urls.api}/{path}", params=params, headers=headers).json()
+
+    def pages(self, path, key, params=None, modified_since=None, page_size=PAGE_SIZE):
+        """Yield each page (a list of records) of a paged list, ``page_size`` at a time."""
+        page = 1
+        while True:
+            body = self.get(path, {**(params or {}), "page": page, "pageSize": page_size}, modified_since)
+            records = body.get(key) or []
+            yield records
+            if len(records) < page_size:
+                return
+            page += 1
+
+    def write(self, method, path, key, records, idempotency_key):
+        """Send up to a batch of records with summarizeErrors=false; return Xero's elements.
+
+        Each returned element carries ``StatusAttributeString`` "OK" or "ERROR" with
+        ``ValidationErrors``; the order matches ``records``.
+        """
+        response = self._send(
+            method, f"{self.urls.api}/{path}", params={"summarizeErrors": "false"},
+            json={key: records}, idempotency_key=idempotency_key,
+        )
+        return response.json().get(key) or []
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _send(self, method, url, params=None, json=None, headers=None, idempotency_key=None, tenant=True):
+        headers = {"Accept": "application/json", **(headers or {})}
+        if tenant and self.tenant_id:
+            headers["xero-tenant-id"] = self.tenant_id
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        retryable = method == "GET" or method == "DELETE" or idempotency_key is not None
+        refreshed = False
+        for attempt in range(self.retries + 1):
+            headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
+            self.pacer.before_call()
+            self.calls += 1
+            try:
+                response = self.http.request(method, url, params=params, json=json, headers=headers,
+                                             timeout=self.timeout, withhold_token=True)
+            except requests.RequestException as exc:
+                if not retryable or attempt == self.retries:
+                    raise XeroUnavailable(f"Xero could not be reached ({exc.__class__.__name__}).") from exc
+                self._wait(attempt)
+                continue
+            self.pacer.after_response(response.headers)
+            if response.status_code < 400:
+                return response
+            if response.status_code == 401 and not refreshed and "TokenExpired" in response.text:
+                self.tokens.refresh()
+                refreshed = True
+                continue
+            if response.status_code == 429:
+                self._rate_limited(response)
+                continue
+            if response.status_code in RETRY_STATUSES and retryable and attempt < self.retries:
+                self._wait(attempt)
+                continue
+            raise error_from(response)
+        raise XeroUnavailable("Xero did not answer after several tries.")
+
+    def _rate_limited(self, response):
+        problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").lower()
+        retry_after = int(response.headers.get("Retry-After") or 60)
+        if problem.startswith("day") or problem == "daily":
+            raise DailyLimitReached(retry_after)
+        if retry_after > 120:
+            raise RateLimited(problem, retry_after)
+        log.info("Xero rate limit (%s): waiting %s s", problem, retry_after)
+        self.sleep(retry_after)
+
+    def _wait(self, attempt):
+        self.sleep(self.backoff * (2 ** attempt))
+
+
+def new_idempotency_key():
+    """A fresh Idempotency-Key (Xero accepts up to 128 characters)."""
+    return f"bm-{uuid.uuid4()}"
+
+
+def error_from(response):
+    """Turn one of Xero's error answers into the matching exception."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if status == 400 and isinstance(body, dict) and body.get("Type") == "ValidationException":
+        elements = body.get("Elements") or []
+        messages = [error.get("Message", "") for element in elements
+                    for error in element.get("ValidationErrors") or []]
+        return XeroValidationError(messages or [body.get("Message", "")], elements)
+    if status == 400:
+        message = body.get("Message") if isinstance(body, dict) else None
+        return XeroValidationError([message or response.text[:300] or "Xero refused the request."])
+    if status in (401, 403):
+        detail = body.get("Detail", "") if isinstance(body, dict) else ""
+        return XeroAuthError(
+            "Xero no longer accepts this connection; reconnect the integration." + (f" ({detail})" if detail else ""),
+            status,
+        )
+    if status == 404:
+        return XeroNotFound("Xero has no such record.", 404)
+    return XeroUnavailable(f"Xero answered with an error ({status}).", status)

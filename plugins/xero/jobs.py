@@ -1,0 +1,53 @@
+"""RQ entry points: they take ids, build a XeroClient and call sync/; errors raise to RQ."""
+from datetime import timedelta
+
+from bm.extensions import db
+from bm.jobs import enqueue, redis_connection
+from bm.models import utcnow
+from bm.plugins import current_plugins
+
+from .models import SyncRun
+from .oauth import client_for
+from .outbox import active_connection, integration_settings
+from .sync import engine
+
+STALE_AFTER = timedelta(minutes=30)
+
+
+def sync_organisation(run_id=None, trigger="periodic"):
+    """Run one sync of the connected organisation (does nothing while the plugin is off)."""
+    if not current_plugins().is_enabled("xero"):
+        return None
+    connection = active_connection()
+    if connection is None:
+        return None
+    run = engine.run_sync(client_for(connection), connection.id, redis_connection(), run_id, trigger)
+    return run.id
+
+
+def queue_sync(trigger="manual"):
+    """Record a sync run and queue it unless one is already waiting or running; return the run.
+
+    The caller commits; the job is sent once the commit succeeds.
+    """
+    connection = active_connection()
+    waiting = db.session.scalar(
+        db.select(SyncRun).where(SyncRun.tenant_id == connection.tenant_id, SyncRun.state.in_(("queued", "running")))
+        .order_by(SyncRun.id.desc())
+    )
+    if waiting is not None and waiting.queued_at > utcnow() - STALE_AFTER:
+        return waiting
+    if waiting is not None:
+        waiting.state, waiting.message = "abandoned", "This sync stopped without finishing (its worker was stopped)."
+    run = engine.start_run(connection.tenant_id, trigger)
+    db.session.commit()
+    if enqueue(sync_organisation, run.id, trigger, job_id=f"xero-sync-run-{run.id}", job_timeout=3600) is None:
+        run.state, run.message = "skipped", ("The background workers cannot be reached right now. Nothing is lost: "
+                                             "your changes wait and go to Xero once they are back.")
+        db.session.commit()
+    return run
+
+
+def sync_interval_seconds():
+    """The periodic sync interval from Integration Settings (0 switches it off)."""
+    return integration_settings().sync_interval_minutes * 60

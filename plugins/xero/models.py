@@ -1,0 +1,172 @@
+"""The Xero plugin's tables: the connection, settings, contact cache, links, outbox, sync runs."""
+from bm.extensions import db
+from bm.models import utcnow
+
+
+class XeroConnection(db.Model):
+    """The practice's connection to one Xero organisation, tokens encrypted at rest.
+
+    ``status`` is "pending" (authorised, organisation not chosen yet), "connected",
+    "disconnected" (soft: Xero refused the token or the app was cut off in Xero; everything
+    waits for Reconnect) or "removed" (the red Disconnect).
+    """
+
+    __tablename__ = "xero_connections"
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.String(64), index=True)
+    xero_connection_id = db.Column(db.String(64))
+    organisation_name = db.Column(db.String(255), nullable=False, default="")
+    short_code = db.Column(db.String(32), nullable=False, default="")
+    status = db.Column(db.String(16), nullable=False, default="pending")
+    status_reason = db.Column(db.Text, nullable=False, default="")
+    encrypted_tokens = db.Column(db.LargeBinary, nullable=False)
+    access_expires_at = db.Column(db.DateTime)
+    scopes = db.Column(db.Text, nullable=False, default="")
+    contacts_modified_since = db.Column(db.DateTime)
+    invoices_modified_since = db.Column(db.DateTime)
+    daily_limit_until = db.Column(db.DateTime)
+    connected_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def is_connected(self):
+        return self.status == "connected"
+
+
+class XeroSettings(db.Model):
+    """The integration's settings (one row)."""
+
+    __tablename__ = "xero_settings"
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_sync_enabled = db.Column(db.Boolean, nullable=False, default=True)
+    sync_interval_minutes = db.Column(db.Integer, nullable=False, default=15)
+    invoice_sync_enabled = db.Column(db.Boolean, nullable=False, default=False)
+    invoice_sync_enabled_at = db.Column(db.DateTime)
+    default_bank_account_id = db.Column(db.String(64), nullable=False, default="")
+    default_bank_account_name = db.Column(db.String(255), nullable=False, default="")
+    sales_account_code = db.Column(db.String(10), nullable=False, default="200")
+    default_tax_type = db.Column(db.String(50), nullable=False, default="")
+
+
+class XeroContact(db.Model):
+    """The last copy of a Xero contact pulled from the organisation (for the match list)."""
+
+    __tablename__ = "xero_contacts"
+
+    contact_id = db.Column(db.String(64), primary_key=True)
+    tenant_id = db.Column(db.String(64), nullable=False, index=True)
+    name = db.Column(db.String(255), nullable=False, default="")
+    contact_number = db.Column(db.String(50), nullable=False, default="")
+    status = db.Column(db.String(20), nullable=False, default="ACTIVE")
+    is_customer = db.Column(db.Boolean, nullable=False, default=False)
+    data = db.Column(db.JSON, nullable=False)
+    updated_date_utc = db.Column(db.DateTime)
+    pulled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.Index("ix_xero_contacts_listing", "tenant_id", "is_customer", "status", "name"),)
+
+
+class ContactLink(db.Model):
+    """A practice client linked to a Xero contact, with the field values last synced.
+
+    ``snapshot`` holds ``{field: value}`` as both sides agreed at the last sync; a side whose
+    value differs from it has changed since. An archived link (``archived_at`` set) is one
+    the red Disconnect removed; it is kept so a reconnection can offer to restore it.
+    """
+
+    __tablename__ = "xero_contact_links"
+
+    id = db.Column(db.Integer, primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("clients.id"), nullable=False, index=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    contact_id = db.Column(db.String(64), nullable=False)
+    snapshot = db.Column(db.JSON, nullable=False, default=dict)
+    linked_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    synced_at = db.Column(db.DateTime)
+    archived_at = db.Column(db.DateTime)
+
+    client = db.relationship("Client")
+
+
+# One live link per client and per Xero contact; archived links may repeat.
+db.Index("uq_xero_contact_links_live_client", ContactLink.client_id, unique=True,
+         sqlite_where=ContactLink.archived_at.is_(None), postgresql_where=ContactLink.archived_at.is_(None))
+db.Index("uq_xero_contact_links_live_contact", ContactLink.tenant_id, ContactLink.contact_id, unique=True,
+         sqlite_where=ContactLink.archived_at.is_(None), postgresql_where=ContactLink.archived_at.is_(None))
+
+
+class OutboxEntry(db.Model):
+    """Something that must reach Xero, recorded in the same transaction as the change.
+
+    ``kind`` is "client" (create or update the client's contact), "invoice" or "payment";
+    one open entry per object. ``batch_id`` ties it to the write that carries it.
+    """
+
+    __tablename__ = "xero_outbox"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(16), nullable=False)
+    object_id = db.Column(db.Integer, nullable=False)
+    state = db.Column(db.String(16), nullable=False, default="pending")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.Text, nullable=False, default="")
+    detail = db.Column(db.JSON, nullable=False, default=dict)
+    batch_id = db.Column(db.Integer, db.ForeignKey("xero_write_batches.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (db.Index("ix_xero_outbox_open", "state", "kind", "object_id"),)
+
+
+class WriteBatch(db.Model):
+    """One batched write to Xero, saved with its Idempotency-Key and body before it is sent.
+
+    If the answer is lost, the same request is sent again with the same key; where Xero has
+    forgotten the key, the sync looks the records up instead of creating them twice.
+    """
+
+    __tablename__ = "xero_write_batches"
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    method = db.Column(db.String(8), nullable=False)
+    idempotency_key = db.Column(db.String(128), nullable=False, unique=True)
+    body = db.Column(db.JSON, nullable=False)
+    object_ids = db.Column(db.JSON, nullable=False)
+    state = db.Column(db.String(16), nullable=False, default="sending")
+    first_sent_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    done_at = db.Column(db.DateTime)
+
+
+class SyncRun(db.Model):
+    """One sync of the organisation: its progress while running and its counts after."""
+
+    __tablename__ = "xero_sync_runs"
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.String(64), nullable=False, default="")
+    trigger = db.Column(db.String(20), nullable=False, default="manual")
+    state = db.Column(db.String(16), nullable=False, default="queued")
+    phase = db.Column(db.String(64), nullable=False, default="")
+    progress = db.Column(db.Integer, nullable=False, default=0)
+    counts = db.Column(db.JSON, nullable=False, default=dict)
+    errors = db.Column(db.JSON, nullable=False, default=list)
+    message = db.Column(db.Text, nullable=False, default="")
+    queued_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    started_at = db.Column(db.DateTime)
+    finished_at = db.Column(db.DateTime)
+
+
+
+class MatchSuggestion(db.Model):
+    """A practice client suggested for an unlinked Xero customer, worked out after each sync."""
+
+    __tablename__ = "xero_match_suggestions"
+
+    contact_id = db.Column(db.String(64), primary_key=True)
+    client_id = db.Column(db.Integer, db.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    score = db.Column(db.Integer, nullable=False)
+    reasons = db.Column(db.JSON, nullable=False, default=list)

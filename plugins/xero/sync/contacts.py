@@ -1,0 +1,286 @@
+"""Client sync: pull Xero contacts, reconcile linked pairs field by field, push new clients."""
+import logging
+from datetime import timezone
+
+from sqlalchemy import select
+
+from bm import services
+from bm.extensions import db
+from bm.models import Client, utcnow
+
+from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
+from ..models import ContactLink, OutboxEntry, WriteBatch, XeroContact
+from ..outbox import open_entry
+from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
+
+log = logging.getLogger(__name__)
+NAME_TAKEN = "is already assigned to another contact"
+
+
+def _naive(moment):
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment else None
+
+
+def check_contact(contact):
+    """Return why a contact from Xero cannot be used, or None if it can."""
+    if not isinstance(contact, dict):
+        return "not a JSON object"
+    if not isinstance(contact.get("ContactID"), str) or not contact["ContactID"]:
+        return "no ContactID"
+    if not isinstance(contact.get("Name", ""), str):
+        return "Name is not text"
+    try:
+        xero_date(contact.get("UpdatedDateUTC"))
+    except (ValueError, TypeError, OverflowError):
+        return f"unreadable UpdatedDateUTC {str(contact.get('UpdatedDateUTC'))[:40]!r}"
+    return None
+
+
+def store_contacts(tenant_id, contacts, run):
+    """Save a page of pulled contacts in the local copy; return the ids of those kept."""
+    usable = []
+    for contact in contacts:
+        problem = check_contact(contact)
+        if problem:
+            run.note_error(f"Skipped a contact from Xero: {problem}.", contact)
+            continue
+        usable.append(contact)
+    existing = {row.contact_id: row for row in db.session.scalars(
+        select(XeroContact).where(XeroContact.contact_id.in_([c["ContactID"] for c in usable])))}
+    for contact in usable:
+        row = existing.get(contact["ContactID"]) or XeroContact(contact_id=contact["ContactID"])
+        row.tenant_id = tenant_id
+        row.name = str(contact.get("Name") or "")[:255]
+        row.contact_number = str(contact.get("ContactNumber") or "")[:50]
+        row.status = str(contact.get("ContactStatus") or "ACTIVE")[:20]
+        row.is_customer = bool(contact.get("IsCustomer")) or row.is_customer is True
+        row.data = contact
+        row.updated_date_utc = _naive(xero_date(contact.get("UpdatedDateUTC")))
+        row.pulled_at = utcnow()
+        db.session.add(row)
+    return [contact["ContactID"] for contact in usable]
+
+
+def pull_contacts(xero, connection, run):
+    """Bring the contacts changed in Xero since the last sync into the local copy, a page at a time.
+
+    :return: the ids of linked contacts that changed in Xero.
+    """
+    since = connection.contacts_modified_since
+    newest = since
+    changed_links = set()
+    for page in xero.pages("Contacts", "Contacts", {"includeArchived": "true"},
+                           modified_since=since.replace(tzinfo=timezone.utc) if since else None):
+        ids = store_contacts(connection.tenant_id, page, run)
+        for contact in page:
+            if isinstance(contact, dict) and contact.get("ContactID") in ids:
+                moment = _naive(xero_date(contact.get("UpdatedDateUTC")))
+                newest = max(filter(None, (newest, moment)), default=None)
+        changed_links.update(db.session.scalars(select(ContactLink.contact_id).where(
+            ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
+        run.count("contacts_pulled", len(ids))
+        db.session.commit()
+    connection.contacts_modified_since = newest
+    db.session.commit()
+    return changed_links
+
+
+def mark_customers(tenant_id, contact_ids):
+    """Xero makes a contact a customer when it gets a sales invoice (UpdatedDateUTC may not move)."""
+    for row in db.session.scalars(select(XeroContact).where(XeroContact.contact_id.in_(list(contact_ids)))):
+        row.is_customer = True
+
+
+# -- linked pairs -------------------------------------------------------------------------------
+
+
+def reconcile(link, xero_contact, run):
+    """Decide, field by field against the snapshot, what each side must take from the other.
+
+    :return: ``(to_xero, to_practice)`` dicts of field values.
+    """
+    client = link.client
+    ours, theirs, snapshot = practice_values(client), client_values(xero_contact.data), link.snapshot or {}
+    to_xero, to_practice = {}, {}
+    for field in SYNCED_FIELDS:
+        before = snapshot.get(field, ours[field])
+        practice_changed, xero_changed = ours[field] != before, theirs[field] != before
+        if ours[field] == theirs[field]:
+            continue
+        if practice_changed and xero_changed:
+            xero_newer = (xero_contact.updated_date_utc or utcnow()) > client.updated_at
+            run.note_conflict(client, field, ours[field], theirs[field], "Xero" if xero_newer else "practice")
+            (to_practice if xero_newer else to_xero)[field] = theirs[field] if xero_newer else ours[field]
+        elif xero_changed:
+            to_practice[field] = theirs[field]
+        else:
+            to_xero[field] = ours[field]
+    return to_xero, to_practice
+
+
+def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
+    """Bring linked pairs whose contact or client changed into step, both ways."""
+    links = db.session.scalars(select(ContactLink).where(
+        ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None),
+        (ContactLink.contact_id.in_(list(contact_ids))) | (ContactLink.client_id.in_(list(client_ids))),
+    )).all()
+    updates = []
+    for link in links:
+        contact = db.session.get(XeroContact, link.contact_id)
+        if contact is None:
+            continue
+        to_xero, to_practice = reconcile(link, contact, run)
+        if to_practice:
+            services.update_client(link.client, to_practice, source="xero")
+            run.count("clients_updated")
+        if to_xero:
+            updates.append((link, to_xero))
+        else:
+            link.snapshot, link.synced_at = practice_values(link.client), utcnow()
+    db.session.commit()
+    for start in range(0, len(updates), BATCH_SIZE):
+        _push_updates(xero, updates[start:start + BATCH_SIZE], run)
+    close_outbox("client", client_ids - {link.client_id for link, _ in updates if link.client_id in run.failed_clients})
+
+
+def _push_updates(xero, updates, run):
+    bodies = [{"ContactID": link.contact_id, **contact_body(practice_values(link.client), fields)}
+              for link, fields in updates]
+    try:
+        elements = xero.write("POST", "Contacts", "Contacts", bodies, new_idempotency_key())
+    except XeroValidationError as exc:
+        elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m}]} for m in exc.messages] * len(bodies)
+    for (link, _fields), element in zip(updates, elements):
+        if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
+            message = _messages(element)
+            run.failed_clients.add(link.client_id)
+            needs_attention(link.client_id, message)
+            run.note_error(f"Xero refused the update of {link.client.name}: {message}")
+            continue
+        link.snapshot, link.synced_at = practice_values(link.client), utcnow()
+        store_contacts(link.tenant_id, [element], run)
+        run.count("contacts_updated")
+    db.session.commit()
+
+
+def _messages(element):
+    return " ".join(e.get("Message", "") for e in element.get("ValidationErrors") or []) or "Xero refused it."
+
+
+# -- new clients --------------------------------------------------------------------------------
+
+
+def push_new_clients(xero, tenant_id, run):
+    """Create a Xero contact for each new practice client waiting in the outbox, and link it.
+
+    Each batch is saved with its Idempotency-Key before it is sent. A batch whose answer was
+    lost in an earlier run is settled from the freshly pulled contacts (by ContactNumber, which
+    carries the practice reference) before anything is sent again, so nothing is created twice.
+    """
+    settle_interrupted_batches(tenant_id, run)
+    waiting = db.session.scalars(select(OutboxEntry).where(
+        OutboxEntry.kind == "client", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
+    ).order_by(OutboxEntry.id)).all()
+    linked = set(db.session.scalars(select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))))
+    new = [entry for entry in waiting if entry.object_id not in linked]
+    for start in range(0, len(new), BATCH_SIZE):
+        _create_batch(xero, tenant_id, new[start:start + BATCH_SIZE], run)
+
+
+def _create_batch(xero, tenant_id, entries, run):
+    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_([e.object_id for e in entries])))}
+    entries = [entry for entry in entries if entry.object_id in clients]
+    bodies = [{"ContactNumber": clients[e.object_id].reference, **contact_body(practice_values(clients[e.object_id]))}
+              for e in entries]
+    batch = WriteBatch(tenant_id=tenant_id, kind="contact-create", method="PUT", idempotency_key=new_idempotency_key(),
+                       body=bodies, object_ids=[e.object_id for e in entries])
+    db.session.add(batch)
+    db.session.flush()
+    for entry in entries:
+        entry.batch_id = batch.id
+        entry.attempts += 1
+    db.session.commit()  # the key is saved before the request leaves
+    elements = xero.write("PUT", "Contacts", "Contacts", bodies, batch.idempotency_key)
+    for entry, element in zip(entries, elements):
+        client = clients[entry.object_id]
+        if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
+            message = _messages(element)
+            holder = _name_holder(tenant_id, client.name) if NAME_TAKEN in message else None
+            entry.state, entry.last_error, entry.batch_id = "attention", message, None
+            entry.detail = {"holder_contact_id": holder} if holder else {}
+            run.note_error(f"Xero refused {client.name}: {message}")
+            continue
+        store_contacts(tenant_id, [element], run)
+        link_pair(client, tenant_id, element["ContactID"], practice_values(client))
+        entry.state = "done"
+        run.count("contacts_created")
+    batch.state, batch.done_at = "done", utcnow()
+    db.session.commit()
+
+
+def settle_interrupted_batches(tenant_id, run):
+    """Resolve create batches whose answer never came back, using the pulled contacts."""
+    for batch in db.session.scalars(select(WriteBatch).where(
+            WriteBatch.kind == "contact-create", WriteBatch.state == "sending", WriteBatch.tenant_id == tenant_id)):
+        for client_id, body in zip(batch.object_ids, batch.body):
+            entry = db.session.scalar(select(OutboxEntry).where(
+                OutboxEntry.kind == "client", OutboxEntry.object_id == client_id, OutboxEntry.batch_id == batch.id))
+            created = db.session.scalar(select(XeroContact).where(
+                XeroContact.tenant_id == tenant_id, XeroContact.contact_number == body["ContactNumber"],
+                XeroContact.name == body["Name"]))
+            client = db.session.get(Client, client_id)
+            if created is not None and client is not None and not _is_linked(client_id):
+                link_pair(client, tenant_id, created.contact_id, client_values(created.data))
+                run.count("contacts_recovered")
+            if entry is not None:
+                entry.state = "done" if created is not None else "pending"
+                entry.batch_id = None
+        batch.state, batch.done_at = "settled", utcnow()
+    db.session.commit()
+
+
+def _is_linked(client_id):
+    return db.session.scalar(select(ContactLink.id).where(
+        ContactLink.client_id == client_id, ContactLink.archived_at.is_(None))) is not None
+
+
+def _name_holder(tenant_id, name):
+    return db.session.scalar(select(XeroContact.contact_id).where(
+        XeroContact.tenant_id == tenant_id, XeroContact.name == name, XeroContact.status == "ACTIVE"))
+
+
+def needs_attention(client_id, message, holder=None):
+    """Flag a client whose change Xero refused, keeping Xero's message for the client file."""
+    entry = open_entry("client", client_id)
+    entry.state, entry.last_error = "attention", message
+    entry.detail = {"holder_contact_id": holder} if holder else {}
+
+
+# -- links and the outbox -------------------------------------------------------------------------
+
+
+def link_pair(client, tenant_id, contact_id, agreed_values):
+    """Link a client to a Xero contact, remembering the values both sides now share."""
+    link = ContactLink(client=client, tenant_id=tenant_id, contact_id=contact_id,
+                       snapshot=agreed_values, synced_at=utcnow())
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def close_outbox(kind, object_ids):
+    """Mark the open outbox entries of these objects as sent."""
+    for entry in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.kind == kind, OutboxEntry.object_id.in_(list(object_ids)),
+            OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None))):
+        entry.state = "done"
+    db.session.commit()
+
+
+def linked_clients_waiting(tenant_id):
+    """Ids of linked clients with practice changes waiting to go to Xero."""
+    return set(db.session.scalars(select(OutboxEntry.object_id).join(
+        ContactLink, (ContactLink.client_id == OutboxEntry.object_id) & ContactLink.archived_at.is_(None)
+    ).where(OutboxEntry.kind == "client", OutboxEntry.state == "pending", ContactLink.tenant_id == tenant_id)))
+
+

@@ -1,0 +1,151 @@
+"""One sync of the organisation: lock, pull, reconcile, push, and a record of what happened."""
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bm.extensions import db
+from bm.models import utcnow
+
+from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
+from ..models import SyncRun, XeroConnection
+from ..outbox import integration_settings
+from . import contacts, suggestions
+
+log = logging.getLogger(__name__)
+LOCK_SECONDS = 120
+MAX_RECORDED_ERRORS = 200
+
+
+class SyncBusy(Exception):
+    """Another sync of the same organisation holds the lock."""
+
+
+class RunRecorder:
+    """Keeps a SyncRun's counts, errors and progress as the sync goes."""
+
+    def __init__(self, run, lock=None):
+        self.run, self.lock = run, lock
+        self.counts, self.errors, self.failed_clients = dict(run.counts or {}), [], set()
+
+    def count(self, name, amount=1):
+        self.counts[name] = self.counts.get(name, 0) + amount
+        self.run.counts = dict(self.counts)
+        if self.lock is not None:
+            self.lock.extend(LOCK_SECONDS, replace_ttl=True)
+
+    def note_error(self, message, record=None):
+        log.warning("xero sync: %s", message)
+        self.count("errors")
+        if len(self.errors) < MAX_RECORDED_ERRORS:
+            self.errors.append({"message": message, "record": repr(record)[:300] if record is not None else ""})
+            self.run.errors = list(self.errors)
+
+    def note_conflict(self, client, field, practice_value, xero_value, winner):
+        self.count("conflicts")
+        self.errors.append({"message": f"{client.name}: {field} changed in both systems "
+                                       f"(practice {practice_value!r}, Xero {xero_value!r}); the {winner} change won.",
+                            "record": ""})
+        self.run.errors = list(self.errors)
+
+    def phase(self, name, progress):
+        self.run.phase, self.run.progress = name, progress
+        db.session.commit()
+
+
+@contextmanager
+def organisation_lock(redis, tenant_id):
+    """Hold the one-sync-per-organisation lock, or raise SyncBusy."""
+    lock = redis.lock(f"bm:xero:sync:{tenant_id}", timeout=LOCK_SECONDS, blocking=False)
+    if not lock.acquire(blocking=False):
+        raise SyncBusy(tenant_id)
+    try:
+        yield lock
+    finally:
+        try:
+            lock.release()
+        except Exception:  # the lock expired while we worked; nothing to release
+            log.warning("sync lock for %s had expired", tenant_id)
+
+
+def start_run(tenant_id, trigger):
+    """Record a queued sync run and return it."""
+    run = SyncRun(tenant_id=tenant_id, trigger=trigger, state="queued", counts={}, errors=[])
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def run_sync(xero, connection_id, redis, run_id=None, trigger="manual"):
+    """Run one full sync of the connection's organisation and return its SyncRun.
+
+    Contacts changed in Xero are pulled, linked pairs are brought into step, new practice
+    clients are created in Xero. A run that cannot get the organisation's lock is recorded
+    as skipped; a refused token soft-disconnects the integration and keeps all queued work.
+    """
+    connection = db.session.get(XeroConnection, connection_id)
+    run = db.session.get(SyncRun, run_id) if run_id else None
+    if run is None:
+        run = start_run(connection.tenant_id, trigger)
+    if connection.status != "connected":
+        return _finish(run, "skipped", "The integration is not connected.")
+    if connection.daily_limit_until and connection.daily_limit_until > utcnow():
+        return _finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
+                                       f"{connection.daily_limit_until:%H:%M} UTC.")
+    try:
+        with organisation_lock(redis, connection.tenant_id) as lock:
+            recorder = RunRecorder(run, lock)
+            run.state, run.started_at = "running", utcnow()
+            recorder.phase("Fetching contacts from Xero", 10)
+            changed_contacts = contacts.pull_contacts(xero, connection, recorder)
+            recorder.phase("Updating linked clients", 50)
+            contacts.sync_linked(xero, connection.tenant_id, changed_contacts,
+                                 contacts.linked_clients_waiting(connection.tenant_id), recorder)
+            if integration_settings().client_sync_enabled:
+                recorder.phase("Creating new clients in Xero", 75)
+                contacts.push_new_clients(xero, connection.tenant_id, recorder)
+            recorder.phase("Matching Xero customers with clients", 90)
+            recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))
+            return _finish(run, "finished", _summary(recorder.counts))
+    except SyncBusy:
+        return _finish(run, "skipped", "Another sync of this organisation was already running.")
+    except DailyLimitReached as exc:
+        db.session.rollback()
+        connection = db.session.get(XeroConnection, connection_id)
+        connection.daily_limit_until = utcnow() + timedelta(seconds=exc.retry_after)
+        return _finish(run, "stopped", f"Xero's daily limit was reached; the work done is kept and "
+                                       f"syncing resumes at {connection.daily_limit_until:%H:%M} UTC.")
+    except InvalidGrant:
+        db.session.rollback()
+        return _finish(run, "failed", "Xero refused the integration's authorisation: reconnect to continue.")
+    except XeroAuthError as exc:
+        db.session.rollback()
+        connection = db.session.get(XeroConnection, connection_id)
+        connection.status, connection.status_reason = "disconnected", str(exc)
+        return _finish(run, "failed", f"{exc} Reconnect Xero Integration, then Sync Now.")
+    except XeroError as exc:
+        db.session.rollback()
+        return _finish(run, "failed", f"{exc} Nothing was lost; the next sync carries on.")
+
+
+def _finish(run, state, message):
+    run = db.session.merge(run)
+    run.state, run.message, run.finished_at, run.progress = state, message, utcnow(), 100
+    run.phase = ""
+    db.session.commit()
+    return run
+
+
+def _summary(counts):
+    labels = [("contacts_pulled", "contacts read from Xero"), ("contacts_created", "clients added to Xero"),
+              ("contacts_updated", "contacts updated in Xero"), ("clients_updated", "clients updated from Xero"),
+              ("contacts_recovered", "interrupted additions recovered"), ("conflicts", "conflicts resolved"),
+              ("errors", "problems")]
+    parts = [f"{counts[key]} {label}" for key, label in labels if counts.get(key)]
+    return "Sync finished: " + (", ".join(parts) if parts else "nothing to change") + "."
+
+
+def latest_run(tenant_id):
+    """The most recent sync run of an organisation, or None."""
+    return db.session.scalar(select(SyncRun).where(SyncRun.tenant_id == tenant_id).order_by(SyncRun.id.desc()))

@@ -1,0 +1,240 @@
+"""Tools > Integrations > Xero: connect, the unlinked-customer list, Merge, settings, disconnect."""
+import logging
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from bm import services
+from bm.auth import admin_required
+from bm.clients import client_query
+from bm.extensions import db, htmx
+from bm.models import Client
+from bm.pagination import paginate
+
+from . import jobs, links, oauth
+from .api import XeroError, XeroUrls
+from .config import setting
+from .models import ContactLink, SyncRun, XeroConnection, XeroContact
+from .outbox import active_connection, integration_settings, live_link
+from .sync.engine import latest_run
+from .sync.fields import SYNCED_FIELDS, client_values, practice_values
+from .sync.suggestions import suggestions_for, unlinked_customers_query
+
+bp = Blueprint("xero", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+log = logging.getLogger(__name__)
+LIST_PAGE_SIZE = 25
+
+
+def _connection_or_404():
+    return active_connection() or abort(404)
+
+
+@bp.route("/")
+def index():
+    """The integration page: status, actions, the latest sync and the unlinked Xero customers."""
+    pending_id = session.get("xero_pending_connection")
+    connection = active_connection()
+    if connection is None:
+        return render_template("xero/start.html", configured=bool(setting("XERO_CLIENT_ID")),
+                               pending=pending_id)
+    page = paginate(unlinked_customers_query(connection.tenant_id), size=LIST_PAGE_SIZE)
+    return render_template(
+        "xero/index.html", connection=connection, run=latest_run(connection.tenant_id), page=page,
+        suggestions=suggestions_for([contact.contact_id for contact in page.items]),
+        settings=integration_settings(),
+    )
+
+
+@bp.route("/connect")
+@admin_required
+def connect():
+    """Send the admin to Xero to log in and allow access (Integrate with Xero / Reconnect)."""
+    if not setting("XERO_CLIENT_ID"):
+        flash("Set XERO_CLIENT_ID and XERO_CLIENT_SECRET to connect to Xero.", "error")
+        return redirect(url_for("xero.index"))
+    return redirect(oauth.start_authorisation())
+
+
+@bp.route("/callback")
+@admin_required
+def callback():
+    """Take Xero's answer to the consent page, then ask which organisation to use."""
+    try:
+        connection = oauth.finish_authorisation(request.args)
+        db.session.commit()
+    except oauth.AuthorisationFailed as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero.index"))
+    session["xero_pending_connection"] = connection.id
+    return redirect(url_for("xero.organisation"))
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@admin_required
+def organisation():
+    """Choose the organisation to integrate with from the ones Xero gave access to."""
+    pending = db.session.get(XeroConnection, session.get("xero_pending_connection") or 0)
+    if pending is None or pending.status != "pending":
+        return redirect(url_for("xero.index"))
+    try:
+        organisations = oauth.available_organisations(pending)
+    except XeroError as exc:
+        flash(f"Xero could not list your organisations: {exc}", "error")
+        return redirect(url_for("xero.index"))
+    if request.method == "POST":
+        try:
+            connection = oauth.choose_organisation(pending, request.form.get("tenant_id", ""))
+            db.session.commit()
+        except (oauth.AuthorisationFailed, XeroError) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("xero.organisation"))
+        session.pop("xero_pending_connection", None)
+        jobs.queue_sync("first" if connection.contacts_modified_since is None else "reconnect")
+        flash(f"Connected to {connection.organisation_name}. Your first sync has been queued.", "success")
+        return redirect(url_for("xero.index"))
+    return render_template("xero/organisation.html", organisations=organisations)
+
+
+@bp.route("/sync", methods=["POST"])
+def sync_now():
+    """Queue a sync now (Sync Now)."""
+    connection = _connection_or_404()
+    if not connection.is_connected:
+        flash("The integration is disconnected: use Reconnect Xero Integration first.", "error")
+        return redirect(url_for("xero.index"))
+    run = jobs.queue_sync("manual")
+    if run.state == "skipped":
+        flash(run.message, "warning")
+    return redirect(url_for("xero.index"))
+
+
+@bp.route("/runs/<int:run_id>")
+def run_status(run_id):
+    """The progress bar of a sync run (polled by htmx until the run ends, then its summary)."""
+    run = db.session.get(SyncRun, run_id) or abort(404)
+    response = current_app.make_response(render_template("xero/_run.html", run=run))
+    if htmx and run.state not in ("queued", "running"):
+        response.status_code = 286  # tells htmx to stop polling
+    return response
+
+
+@bp.route("/contacts/<contact_id>/merge", methods=["GET", "POST"])
+def merge(contact_id):
+    """Show both records side by side (GET), then link them with the chosen system's data (POST)."""
+    connection = _connection_or_404()
+    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    client = db.session.get(Client, request.values.get("client_id", type=int) or 0)
+    if client is None:
+        flash("Choose the practice client to merge with.", "error")
+        return redirect(url_for("xero.index"))
+    if request.method == "GET":
+        return render_template("xero/merge.html", contact=contact, client=client, fields=SYNCED_FIELDS,
+                               ours=practice_values(client), theirs=client_values(contact.data))
+    try:
+        links.merge(connection.tenant_id, contact, client, request.form.get("use"))
+        db.session.commit()
+    except links.LinkRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero.index"))
+    jobs.queue_sync("merge")
+    flash(f"{client.name} is now linked to {contact.name} in Xero.", "success")
+    return redirect(url_for("xero.index"))
+
+
+@bp.route("/contacts/<contact_id>/create", methods=["POST"])
+def create_client(contact_id):
+    """Create a practice client from a Xero contact and link them (Create in BrightManager)."""
+    connection = _connection_or_404()
+    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    try:
+        client = links.create_from_contact(connection.tenant_id, contact)
+        db.session.commit()
+    except (links.LinkRefused, services.ValidationError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero.index"))
+    flash(f"{client.name} created and linked to Xero.", "success")
+    return redirect(url_for("xero.index"))
+
+
+@bp.route("/clients/<int:client_id>/unlink", methods=["POST"])
+def unlink(client_id):
+    """Unlink a client from its Xero contact; both records stay as they are."""
+    link = live_link(client_id) or abort(404)
+    name = link.client.name
+    db.session.delete(link)
+    db.session.commit()
+    flash(f"{name} is no longer linked to Xero.", "success")
+    return redirect(url_for("clients.show", client_id=client_id))
+
+
+@bp.route("/clients/<int:client_id>/link/<contact_id>", methods=["POST"])
+def link_existing(client_id, contact_id):
+    """Link a client to the Xero contact that already holds its name (one click from the client file)."""
+    connection = _connection_or_404()
+    client = db.session.get(Client, client_id) or abort(404)
+    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    try:
+        links.merge(connection.tenant_id, contact, client, "xero")
+        db.session.commit()
+    except links.LinkRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("clients.show", client_id=client.id))
+    flash(f"{client.name} is now linked to the existing Xero contact.", "success")
+    return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.route("/contacts/<contact_id>/open")
+def open_contact(contact_id):
+    """Open the contact's page in Xero (the organisation's deep link)."""
+    connection = _connection_or_404()
+    urls = XeroUrls.for_base(setting("XERO_BASE_URL"))
+    return redirect(urls.deep_link(connection.short_code, f"/Contacts/View/{contact_id}"))
+
+
+@bp.route("/clients/search")
+def search_clients():
+    """Unlinked clients matching a search, as options for the merge dropdown."""
+    search = (request.args.get("q") or "").strip()
+    linked = select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))
+    clients = db.session.scalars(client_query(search, "active").where(Client.id.not_in(linked)).limit(20)).all()
+    return render_template("xero/_client_options.html", clients=clients)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """Integration Settings."""
+    connection = _connection_or_404()
+    current = integration_settings()
+    errors = {}
+    if request.method == "POST":
+        errors = links.save_settings(current, request.form)
+        if not errors:
+            db.session.commit()
+            flash("Integration settings saved.", "success")
+            return redirect(url_for("xero.index"))
+        db.session.rollback()
+    return render_template("xero/settings.html", connection=connection, settings=current, errors=errors), \
+        400 if errors else 200
+
+
+@bp.route("/disconnect", methods=["GET", "POST"])
+@admin_required
+def disconnect():
+    """Explain what the red Disconnect throws away (GET), then do it (POST)."""
+    connection = _connection_or_404()
+    if request.method == "GET":
+        return render_template("xero/disconnect.html", connection=connection, counts=links.disconnect_counts(connection))
+    if request.form.get("confirm") != connection.organisation_name:
+        flash("Type the organisation's name exactly to confirm.", "error")
+        return redirect(url_for("xero.disconnect"))
+    links.disconnect(connection)
+    db.session.commit()
+    flash(f"Disconnected from {connection.organisation_name}. Client links were removed.", "success")
+    return redirect(url_for("xero.index"))
+
