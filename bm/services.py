@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
 from .models import ZERO, Client, Invoice, InvoiceLine, Payment, PracticeSettings, User
@@ -34,6 +35,14 @@ class ConflictError(ValidationError):
     def __init__(self, what):
         super().__init__({"_form": f"This {what} was changed by someone else while you were editing. "
                                    "Review the current values and save again."})
+
+
+def _flush_versioned(what):
+    """Flush an edit; a row saved by someone else since it was read raises ConflictError."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise ConflictError(what) from None
 
 
 def _column_length(model, field):
@@ -120,7 +129,7 @@ def update_client(client, data, source="user", expected_version=None):
     for field, (_old, new) in changes.items():
         setattr(client, field, new)
     if changes:
-        db.session.flush()
+        _flush_versioned("client")
         current_plugins().fire("client_updated", client=client, changes=changes, source=source)
     return changes
 
@@ -351,7 +360,7 @@ def create_invoice(client, data, source="user", number=None, status="draft"):
     :param status: the starting status (plugins may bring in approved invoices).
     """
     if client.archived and source == "user":
-        raise ValidationError({"client_id": "This client is archived; unarchive them to invoice."})
+        raise ValidationError({"_form": "This client is archived; unarchive them to invoice."})
     values = clean_invoice_data({"date": date.today(), **data})
     if "due_date" not in values:
         values["due_date"] = values["date"] + timedelta(days=practice_settings().payment_terms_days)
@@ -407,7 +416,7 @@ def update_invoice(invoice, data, source="user", expected_version=None):
             _set_lines(invoice, values["lines"])
             changes["lines"] = (old_lines, line_dicts(invoice))
     if changes:
-        db.session.flush()
+        _flush_versioned("invoice")
         current_plugins().fire("invoice_updated", invoice=invoice, changes=changes, source=source)
     return changes
 
