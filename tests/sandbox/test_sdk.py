@@ -50,7 +50,7 @@ def test_sdk_lists_and_creates_contacts_and_invoices_and_records_a_payment(sandb
         amount=120.0, date=date(2026, 1, 20)))
     assert payment.payments[0].amount == 120.0
     paid = accounting.get_invoice(tenant, invoice.invoice_id).invoices[0]
-    assert (paid.amount_due, paid.status.value) == (0.0, "PAID")
+    assert (paid.amount_due, paid.status) == (0.0, "PAID")
 
 
 def test_sdk_reads_a_validation_error(sandbox, sdk):
