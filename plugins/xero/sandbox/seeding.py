@@ -57,6 +57,7 @@ def seed(sandbox, organisation="Demo Company (UK)", contacts_count=0, customers=
                                                       "Bookkeeping", "Tax advice")),
                            "Quantity": rng.randint(1, 5), "UnitAmount": rng.randint(50, 900),
                            "AccountCode": "200"}]}, demo.CLIENT_ID)
+    store.analyze()
     return {"tenantId": tenant, "organisation": organisation, "contacts": len(made),
             "customers": customers, "invoices": invoices if payers else 0,
             "bank_accounts": bank_accounts}

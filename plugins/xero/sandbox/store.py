@@ -22,9 +22,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS records_kind_id ON records (kind, id);
 CREATE INDEX IF NOT EXISTS records_tenant ON records (kind, tenant, seq);
 CREATE INDEX IF NOT EXISTS records_updated ON records (kind, tenant, updated_ms);
 CREATE INDEX IF NOT EXISTS records_name
-    ON records (kind, tenant, json_extract(data, '$.Name') COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS records_contact
-    ON records (kind, tenant, json_extract(data, '$.Contact.ContactID'));
+    ON records (kind, tenant, json_extract(data, '$.Name') COLLATE NOCASE, seq,
+                json_extract(data, '$.ContactStatus'), json_extract(data, '$.IsCustomer'));
+CREATE INDEX IF NOT EXISTS records_status
+    ON records (kind, tenant, json_extract(data, '$.ContactStatus'),
+                json_extract(data, '$.IsCustomer'));
+CREATE INDEX IF NOT EXISTS records_invoice_contact
+    ON records (tenant, json_extract(data, '$.Contact.ContactID')) WHERE kind = 'invoice';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -134,6 +138,11 @@ class Store:
         with self.transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                              (key, json.dumps(value)))
+
+    def analyze(self):
+        """Refresh the query planner's statistics (after bulk loads)."""
+        with self._lock:
+            self._db.execute("ANALYZE")
 
     def clear(self):
         """Forget everything."""
