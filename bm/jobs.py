@@ -91,10 +91,10 @@ class AppWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.app = app
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
             try:
-                return super().perform_job(job, queue)
+                return super().perform_job(job, queue, *args, **kwargs)
             finally:
                 db.session.remove()
 

@@ -158,15 +158,18 @@ class XeroClient:
 
     :param tokens: an object with ``access_token()`` and ``refresh()`` (see oauth.TokenKeeper);
         None for identity calls made before a token exists.
+    :param before_call: called before every request; the plugin ends the database transaction
+        there, so no lock or snapshot is held while waiting on the network.
     """
 
     def __init__(self, client_id, client_secret, base_url=None, tokens=None, tenant_id=None,
-                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep):
+                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep, before_call=None):
         self.urls = XeroUrls.for_base(base_url)
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens, self.tenant_id = tokens, tenant_id
         self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
         self.pacer = Pacer(sleep=sleep)
+        self.before_call = before_call or (lambda: None)
         self.calls = 0
         self.http = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
 
@@ -190,6 +193,7 @@ class XeroClient:
         return self._token_call(grant_type="refresh_token", refresh_token=refresh_token)
 
     def _token_call(self, **form):
+        self.before_call()
         self.calls += 1
         try:
             return dict(self.http.fetch_token(self.urls.token, timeout=self.timeout, **form))
@@ -202,6 +206,7 @@ class XeroClient:
 
     def revoke(self, refresh_token):
         """Revoke a refresh token (and with it the app's access)."""
+        self.before_call()
         self.calls += 1
         try:
             self.http.revoke_token(self.urls.revocation, refresh_token, token_type_hint="refresh_token",
@@ -267,6 +272,7 @@ class XeroClient:
         retryable = method == "GET" or method == "DELETE" or idempotency_key is not None
         refreshed = False
         for attempt in range(self.retries + 1):
+            self.before_call()
             headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
             self.pacer.before_call()
             self.calls += 1

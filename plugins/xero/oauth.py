@@ -61,7 +61,8 @@ def _expiry(token_set):
 def identity_client():
     """A XeroClient for the sign-in steps, before any organisation is chosen."""
     return XeroClient(setting("XERO_CLIENT_ID"), setting("XERO_CLIENT_SECRET"), setting("XERO_BASE_URL") or None,
-                      timeout=float(setting("XERO_HTTP_TIMEOUT")), backoff=float(setting("XERO_HTTP_BACKOFF")))
+                      timeout=float(setting("XERO_HTTP_TIMEOUT")), backoff=float(setting("XERO_HTTP_BACKOFF")),
+                      before_call=db.session.commit)
 
 
 def client_for(connection):

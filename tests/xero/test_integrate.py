@@ -1,0 +1,52 @@
+"""Synchronise Clients: integrating, the first sync, and the list of unlinked Xero customers."""
+import re
+
+from sqlalchemy import select
+
+from bm.extensions import db
+from bm.demo import DEMO_CLIENTS
+from bm import services
+from plugins.xero.models import XeroConnection
+from plugins.xero.oauth import decrypt_tokens
+
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+def seed_demo_clients():
+    for data in DEMO_CLIENTS:
+        services.create_client(dict(data))
+    db.session.commit()
+
+
+def test_integrate_with_xero_connects_the_chosen_organisation(integrate, admin):
+    connection = integrate()
+    assert connection.status == "connected"
+    assert connection.organisation_name == "Demo Company (UK)"
+    page = html(admin.get("/tools/integrations/xero/"))
+    assert "Demo Company (UK)" in page and "Connected" in page
+    assert "Sync Now" in page and "Integration Settings" in page and "Disconnect" in page
+
+
+def test_first_sync_lists_unlinked_customers_with_scored_suggestions(integrate, admin):
+    seed_demo_clients()
+    integrate()
+    page = html(admin.get("/tools/integrations/xero/"))
+    assert "Sync finished" in page
+    for customer in ("Harbour View Café Limited", "Patel and Sons Ltd", "Jane Whitfeld", "Northwind Traders",
+                     "Riverside Yoga Studio", "Kestrel Engineering Ltd"):
+        assert customer in page
+    for not_customer in ("Office Supplies Direct", "City Council Parking", "Oakley Joinery"):
+        assert not_customer not in page
+    best = re.search(r'<option value="\d+" selected[^>]*>(\d+)% – Harbour View Cafe Ltd', page)
+    assert best and int(best.group(1)) >= 85
+
+
+def test_tokens_are_encrypted_at_rest(integrate, app):
+    connection = integrate(first_sync=False)
+    tokens = decrypt_tokens(connection.encrypted_tokens)
+    assert tokens["refresh_token"] and tokens["access_token"]
+    raw = db.session.execute(select(XeroConnection.encrypted_tokens)).scalar()
+    assert tokens["refresh_token"].encode() not in bytes(raw)
+    assert tokens["access_token"][:40].encode() not in bytes(raw)
