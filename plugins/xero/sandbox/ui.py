@@ -1,7 +1,7 @@
 """A small web UI like Xero's: log in, switch organisation, contacts, invoices, connected apps."""
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from .accounting import contacts, documents, payments
 from .accounting.http import Invalid
@@ -44,7 +44,6 @@ def login():
 @bp.get("/logout")
 def logout():
     """Log out of the sandbox."""
-    from flask import session
     session.clear()
     return redirect("/login")
 

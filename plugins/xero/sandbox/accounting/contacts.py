@@ -135,8 +135,7 @@ def _write(sandbox, tenant, contact, created, renamed=False):
 
 def set_status(sandbox, tenant, contact_id, status):
     """Archive or restore a contact (restoring checks the unique-name rule)."""
-    contact = find(sandbox.store, tenant, contact_id)
-    return save(sandbox, tenant, {"ContactStatus": status}, contact["ContactID"])
+    return save(sandbox, tenant, {"ContactStatus": status}, contact_id)
 
 
 def mark_role(sandbox, tenant, contact_id, role):
