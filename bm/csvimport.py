@@ -51,6 +51,8 @@ def parse_clients_csv(data):
             rows.append({column: value for column, value in zip(columns, values) if column})
     except csv.Error as exc:
         raise CSVError(f"The file could not be read as CSV: {exc}.") from None
+    if not rows:
+        raise CSVError("The file has a header row but no clients below it.")
     ignored = [name for name, column in zip(header, columns) if not column]
     return rows, ignored
 

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -180,13 +182,15 @@ def check_import(rows):
     row_errors = []
     seen_references = {}
     existing = set(db.session.scalars(select(Client.reference)))
+    # References written in the file are never handed to a blank row of the same file.
+    written = {(row.get("reference") or "").strip() for row in rows}
     next_number = int(next_client_reference()[1:])
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         errors = {}
         reference = (row.get("reference") or "").strip()
         if not reference:
             reference = f"C{next_number:04d}"
-            while reference in existing or reference in seen_references:
+            while reference in existing or reference in seen_references or reference in written:
                 next_number += 1
                 reference = f"C{next_number:04d}"
             row["reference"] = reference
@@ -214,9 +218,11 @@ def practice_settings():
     """Return the practice's settings row, creating it on first use."""
     settings = db.session.get(PracticeSettings, 1)
     if settings is None:
-        settings = PracticeSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
+        # Two first requests may race to create the row: the loser's insert does nothing.
+        dialect = db.session.get_bind().dialect.name
+        insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
+        db.session.execute(insert(PracticeSettings).values(id=1).on_conflict_do_nothing())
+        settings = db.session.get(PracticeSettings, 1)
     return settings
 
 
