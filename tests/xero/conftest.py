@@ -77,6 +77,16 @@ class XeroUser:
         location = urlsplit(answer.headers["Location"])
         return f"{location.path}?{location.query}"
 
+    def disconnect_app(self):
+        """Settings > Connected apps > Disconnect, as a Xero user cuts an app off."""
+        page = self.http.get(f"{self.base_url}/Settings/ConnectedApps")
+        action = re.search(r'action="(/Settings/ConnectedApps/[^"]+/Disconnect)"', page.text).group(1)
+        assert self.http.post(f"{self.base_url}{action}").status_code < 400
+
+    def open(self, url):
+        """Follow a link into Xero (an "Open in Xero" deep link) and return the page."""
+        return self.http.get(url)
+
 
 @pytest.fixture
 def xero_user(sandbox):
@@ -140,3 +150,15 @@ class InXero:
 @pytest.fixture
 def in_xero(sandbox):
     return InXero(sandbox.url)
+
+
+@pytest.fixture
+def sync_now(admin, queues):
+    """Click Sync Now and let a worker run the sync; return the Xero page afterwards."""
+
+    def click():
+        admin.post("/tools/integrations/xero/sync")
+        queues()
+        return admin.get("/tools/integrations/xero/").get_data(as_text=True)
+
+    return click
