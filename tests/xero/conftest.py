@@ -119,12 +119,19 @@ class InXero:
     def __init__(self, base_url):
         self.base_url = base_url
         self.http = requests.Session()
-        token = self.http.post(f"{base_url}/connect/token", data={"grant_type": "client_credentials"},
+        self.http.headers["Accept"] = "application/json"
+        self.sign_in()
+
+    def sign_in(self):
+        token = self.http.post(f"{self.base_url}/connect/token", data={"grant_type": "client_credentials"},
                                auth=("sandbox-app", "sandbox-secret")).json()
-        self.http.headers.update({"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"})
+        self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
 
     def call(self, method, path, **kwargs):
         response = self.http.request(method, f"{self.base_url}/api.xro/2.0/{path}", timeout=30, **kwargs)
+        if response.status_code == 401:  # the sandbox clock moved past the token's 30 minutes
+            self.sign_in()
+            response = self.http.request(method, f"{self.base_url}/api.xro/2.0/{path}", timeout=30, **kwargs)
         assert response.status_code < 300, response.text[:800]
         return response.json()
 
@@ -134,6 +141,16 @@ class InXero:
 
     def contacts(self):
         return self.call("GET", "Contacts", params={"includeArchived": "true", "page": 1, "pageSize": 1000})["Contacts"]
+
+    def contacts_all(self):
+        """Every contact, archived ones included, reading all pages."""
+        found, page = [], 1
+        while True:
+            batch = self.call("GET", "Contacts", params={"includeArchived": "true", "page": page, "pageSize": 1000})["Contacts"]
+            found += batch
+            if len(batch) < 1000:
+                return found
+            page += 1
 
     def create_contact(self, **fields):
         return self.call("PUT", "Contacts", json={"Contacts": [fields]})["Contacts"][0]

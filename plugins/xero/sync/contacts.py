@@ -1,6 +1,6 @@
 """Client sync: pull Xero contacts, reconcile linked pairs field by field, push new clients."""
 import logging
-from datetime import timezone
+from datetime import timedelta, timezone
 
 from sqlalchemy import select
 
@@ -15,6 +15,8 @@ from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
 
 log = logging.getLogger(__name__)
 NAME_TAKEN = "is already assigned to another contact"
+# Xero keeps an Idempotency-Key for about six minutes; resend with the same key only well inside that.
+KEY_STILL_VALID = timedelta(minutes=4)
 
 
 def _naive(moment):
@@ -177,7 +179,7 @@ def push_new_clients(xero, tenant_id, run):
     lost in an earlier run is settled from the freshly pulled contacts (by ContactNumber, which
     carries the practice reference) before anything is sent again, so nothing is created twice.
     """
-    settle_interrupted_batches(tenant_id, run)
+    settle_interrupted_batches(xero, tenant_id, run)
     waiting = db.session.scalars(select(OutboxEntry).where(
         OutboxEntry.kind == "client", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
     ).order_by(OutboxEntry.id)).all()
@@ -199,44 +201,74 @@ def _create_batch(xero, tenant_id, entries, run):
     for entry in entries:
         entry.batch_id = batch.id
         entry.attempts += 1
-    db.session.commit()  # the key is saved before the request leaves
-    elements = xero.write("PUT", "Contacts", "Contacts", bodies, batch.idempotency_key)
-    for entry, element in zip(entries, elements):
-        client = clients[entry.object_id]
+    db.session.commit()  # the key and body are saved before the request leaves
+    _send_batch(xero, batch, run)
+
+
+def _send_batch(xero, batch, run):
+    """Send a saved create batch (again, with its own key) and link what Xero created."""
+    try:
+        elements = xero.write("PUT", "Contacts", "Contacts", batch.body, batch.idempotency_key)
+    except XeroValidationError as exc:
+        elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": " ".join(exc.messages)}]}
+                    ] * len(batch.body)
+    for client_id, element in zip(batch.object_ids, elements):
+        entry = _batch_entry(batch, client_id)
+        client = db.session.get(Client, client_id)
+        if client is None or entry is None:
+            continue
         if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
             message = _messages(element)
-            holder = _name_holder(tenant_id, client.name) if NAME_TAKEN in message else None
+            holder = _name_holder(batch.tenant_id, client.name) if NAME_TAKEN in message else None
             entry.state, entry.last_error, entry.batch_id = "attention", message, None
             entry.detail = {"holder_contact_id": holder} if holder else {}
             run.note_error(f"Xero refused {client.name}: {message}")
             continue
-        store_contacts(tenant_id, [element], run)
-        link_pair(client, tenant_id, element["ContactID"], practice_values(client))
-        entry.state = "done"
+        store_contacts(batch.tenant_id, [element], run)
+        if not _is_linked(client_id):
+            link_pair(client, batch.tenant_id, element["ContactID"], client_values(element))
+        entry.state, entry.batch_id = "done", None
         run.count("contacts_created")
     batch.state, batch.done_at = "done", utcnow()
     db.session.commit()
 
 
-def settle_interrupted_batches(tenant_id, run):
-    """Resolve create batches whose answer never came back, using the pulled contacts."""
+def _batch_entry(batch, client_id):
+    return db.session.scalar(select(OutboxEntry).where(
+        OutboxEntry.kind == "client", OutboxEntry.object_id == client_id, OutboxEntry.batch_id == batch.id))
+
+
+def settle_interrupted_batches(xero, tenant_id, run):
+    """Finish create batches whose answer never came back (a crash, a lost response).
+
+    First the freshly pulled contacts are searched by ContactNumber (the practice reference)
+    and name: what Xero did create is linked, never created again. If nothing of the batch
+    reached Xero and its key is still young, the same request is sent again with the same
+    Idempotency-Key (safe even if the first is still in flight); otherwise its clients go
+    back to the queue for a new batch.
+    """
     for batch in db.session.scalars(select(WriteBatch).where(
-            WriteBatch.kind == "contact-create", WriteBatch.state == "sending", WriteBatch.tenant_id == tenant_id)):
+            WriteBatch.kind == "contact-create", WriteBatch.state == "sending",
+            WriteBatch.tenant_id == tenant_id).order_by(WriteBatch.id)).all():
+        found = {}
         for client_id, body in zip(batch.object_ids, batch.body):
-            entry = db.session.scalar(select(OutboxEntry).where(
-                OutboxEntry.kind == "client", OutboxEntry.object_id == client_id, OutboxEntry.batch_id == batch.id))
             created = db.session.scalar(select(XeroContact).where(
-                XeroContact.tenant_id == tenant_id, XeroContact.contact_number == body["ContactNumber"],
-                XeroContact.name == body["Name"]))
-            client = db.session.get(Client, client_id)
-            if created is not None and client is not None and not _is_linked(client_id):
-                link_pair(client, tenant_id, created.contact_id, client_values(created.data))
+                XeroContact.tenant_id == tenant_id, XeroContact.contact_number == body.get("ContactNumber"),
+                XeroContact.name == body.get("Name")))
+            if created is not None:
+                found[client_id] = created
+        if not found and batch.first_sent_at > utcnow() - KEY_STILL_VALID:
+            _send_batch(xero, batch, run)
+            continue
+        for client_id in batch.object_ids:
+            entry, client = _batch_entry(batch, client_id), db.session.get(Client, client_id)
+            if client_id in found and client is not None and not _is_linked(client_id):
+                link_pair(client, tenant_id, found[client_id].contact_id, client_values(found[client_id].data))
                 run.count("contacts_recovered")
             if entry is not None:
-                entry.state = "done" if created is not None else "pending"
-                entry.batch_id = None
+                entry.state, entry.batch_id = ("done" if client_id in found else "pending"), None
         batch.state, batch.done_at = "settled", utcnow()
-    db.session.commit()
+        db.session.commit()
 
 
 def _is_linked(client_id):
