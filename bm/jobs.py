@@ -74,7 +74,21 @@ def enqueue_after_commit(func, *args, job_id=None, **kwargs):
     db.session().info.setdefault("bm_staged_jobs", []).append((func, args, job_id, kwargs))
 
 
+def staged_jobs_mark():
+    """Return a marker for the jobs staged so far in this session's transaction."""
+    return len(db.session().info.get("bm_staged_jobs", ()))
+
+
+def drop_jobs_staged_since(mark):
+    """Forget the jobs staged after ``mark`` (their savepoint was rolled back)."""
+    staged = db.session().info.get("bm_staged_jobs")
+    if staged:
+        del staged[mark:]
+
+
 def _send_staged_jobs(session):
+    if session.in_nested_transaction():
+        return  # SQLAlchemy 2.1 also reports a released SAVEPOINT here; wait for the real commit
     for func, args, job_id, kwargs in session.info.pop("bm_staged_jobs", []):
         enqueue(func, *args, job_id=job_id, **kwargs)
 

@@ -5,7 +5,7 @@ import logging
 import pluggy
 from flask import abort, current_app, flash, g, has_app_context, has_request_context, request
 
-from . import hookspecs
+from . import hookspecs, jobs
 from .extensions import db
 from .models import PluginState
 
@@ -51,10 +51,12 @@ class Plugins:
         change that fired the hook carries on.
         """
         for impl in self._enabled_impls(hook_name):
+            mark = jobs.staged_jobs_mark()
             try:
                 with db.session.begin_nested():
                     self._call(impl, kwargs)
             except Exception:
+                jobs.drop_jobs_staged_since(mark)  # its jobs go with its rolled-back rows
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
                 if has_request_context():
                     flash(
