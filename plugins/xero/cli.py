@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from bm.jobs import redis_connection
 
+from .config import setting
 from .oauth import client_for
 from .outbox import active_connection
 from .sync import engine
@@ -17,7 +18,8 @@ def sync():
     connection = active_connection()
     if connection is None:
         raise click.ClickException("Not integrated with Xero: use Tools > Integrations > Xero first.")
-    run = engine.run_sync(client_for(connection), connection.id, redis_connection(), trigger="cli")
+    run = engine.run_sync(client_for(connection), connection.id, redis_connection(), trigger="cli",
+                          lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
     click.echo(f"{run.state}: {run.message}")
     for error in run.errors or []:
         click.echo(f"  - {error['message']}")

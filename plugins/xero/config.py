@@ -10,6 +10,7 @@ DEFAULTS = {
     "XERO_SCOPES": "offline_access accounting.contacts accounting.settings.read accounting.invoices accounting.payments",
     "XERO_HTTP_TIMEOUT": "30",
     "XERO_HTTP_BACKOFF": "1.0",
+    "XERO_SYNC_LOCK_SECONDS": "60",
 }
 
 

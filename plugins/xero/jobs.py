@@ -6,6 +6,7 @@ from bm.jobs import enqueue, redis_connection
 from bm.models import utcnow
 from bm.plugins import current_plugins
 
+from .config import setting
 from .models import SyncRun
 from .oauth import client_for
 from .outbox import active_connection, integration_settings
@@ -21,7 +22,8 @@ def sync_organisation(run_id=None, trigger="periodic"):
     connection = active_connection()
     if connection is None:
         return None
-    run = engine.run_sync(client_for(connection), connection.id, redis_connection(), run_id, trigger)
+    run = engine.run_sync(client_for(connection), connection.id, redis_connection(), run_id, trigger,
+                          lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
     return run.id
 
 

@@ -1,8 +1,10 @@
 """One sync of the organisation: lock, pull, reconcile, push, and a record of what happened."""
 import logging
+import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
+from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
 from bm.extensions import db
@@ -14,7 +16,7 @@ from ..outbox import integration_settings
 from . import contacts, suggestions
 
 log = logging.getLogger(__name__)
-LOCK_SECONDS = 120
+LOCK_SECONDS = 60
 MAX_RECORDED_ERRORS = 200
 
 
@@ -25,15 +27,13 @@ class SyncBusy(Exception):
 class RunRecorder:
     """Keeps a SyncRun's counts, errors and progress as the sync goes."""
 
-    def __init__(self, run, lock=None):
-        self.run, self.lock = run, lock
+    def __init__(self, run):
+        self.run = run
         self.counts, self.errors, self.failed_clients = dict(run.counts or {}), [], set()
 
     def count(self, name, amount=1):
         self.counts[name] = self.counts.get(name, 0) + amount
         self.run.counts = dict(self.counts)
-        if self.lock is not None:
-            self.lock.extend(LOCK_SECONDS, replace_ttl=True)
 
     def note_error(self, message, record=None):
         log.warning("xero sync: %s", message)
@@ -55,18 +55,35 @@ class RunRecorder:
 
 
 @contextmanager
-def organisation_lock(redis, tenant_id):
-    """Hold the one-sync-per-organisation lock, or raise SyncBusy."""
-    lock = redis.lock(f"bm:xero:sync:{tenant_id}", timeout=LOCK_SECONDS, blocking=False)
+def organisation_lock(redis, tenant_id, seconds=LOCK_SECONDS):
+    """Hold the one-sync-per-organisation lock, or raise SyncBusy.
+
+    The lock lives ``seconds`` and a heartbeat renews it while the sync runs, so a worker
+    that dies (even by SIGKILL) blocks the organisation for at most ``seconds``.
+    """
+    lock = redis.lock(f"bm:xero:sync:{tenant_id}", timeout=seconds, thread_local=False)
     if not lock.acquire(blocking=False):
         raise SyncBusy(tenant_id)
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_renew, args=(lock, seconds, stop), daemon=True)
+    heartbeat.start()
     try:
         yield lock
     finally:
+        stop.set()
+        heartbeat.join()
         try:
             lock.release()
-        except Exception:  # the lock expired while we worked; nothing to release
+        except LockError:  # it expired while the heartbeat could not reach Redis
             log.warning("sync lock for %s had expired", tenant_id)
+
+
+def _renew(lock, seconds, stop):
+    while not stop.wait(seconds / 3):
+        try:
+            lock.extend(seconds, replace_ttl=True)
+        except (LockError, RedisError) as exc:
+            log.warning("could not renew the sync lock: %s", exc)
 
 
 def start_run(tenant_id, trigger):
@@ -77,7 +94,7 @@ def start_run(tenant_id, trigger):
     return run
 
 
-def run_sync(xero, connection_id, redis, run_id=None, trigger="manual"):
+def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_seconds=LOCK_SECONDS):
     """Run one full sync of the connection's organisation and return its SyncRun.
 
     Contacts changed in Xero are pulled, linked pairs are brought into step, new practice
@@ -94,8 +111,8 @@ def run_sync(xero, connection_id, redis, run_id=None, trigger="manual"):
         return _finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
                                        f"{connection.daily_limit_until:%H:%M} UTC.")
     try:
-        with organisation_lock(redis, connection.tenant_id) as lock:
-            recorder = RunRecorder(run, lock)
+        with organisation_lock(redis, connection.tenant_id, lock_seconds):
+            recorder = RunRecorder(run)
             run.state, run.started_at = "running", utcnow()
             recorder.phase("Fetching contacts from Xero", 10)
             changed_contacts = contacts.pull_contacts(xero, connection, recorder)
