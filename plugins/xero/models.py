@@ -170,3 +170,85 @@ class MatchSuggestion(db.Model):
     client_id = db.Column(db.Integer, db.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
     score = db.Column(db.Integer, nullable=False)
     reasons = db.Column(db.JSON, nullable=False, default=list)
+
+
+class InvoiceLink(db.Model):
+    """A practice invoice shared with a Xero sales invoice, and what Xero last said about it.
+
+    ``origin`` is "practice" (raised here, sent to Xero as a draft) or "xero" (raised in Xero
+    and brought in); ``practice_number`` keeps the number a practice-raised invoice carried
+    before it took the Xero invoice number.
+    """
+
+    __tablename__ = "xero_invoice_links"
+
+    id = db.Column(db.Integer, primary_key=True)
+    invoice_id = db.Column(db.Integer, db.ForeignKey("invoices.id"), nullable=False, unique=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    xero_invoice_id = db.Column(db.String(64), nullable=False)
+    xero_number = db.Column(db.String(255), nullable=False, default="")
+    xero_status = db.Column(db.String(16), nullable=False, default="DRAFT")
+    practice_number = db.Column(db.String(255), nullable=False, default="")
+    origin = db.Column(db.String(16), nullable=False, default="practice")
+    xero_updated_at = db.Column(db.DateTime)
+    linked_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    invoice = db.relationship("Invoice")
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "xero_invoice_id", name="uq_xero_invoice_links_xero"),)
+
+    @property
+    def approved_in_xero(self):
+        return self.xero_status in ("AUTHORISED", "PAID")
+
+
+class PaymentLink(db.Model):
+    """A practice payment that is also a Xero payment, so each is recorded once on each side."""
+
+    __tablename__ = "xero_payment_links"
+
+    id = db.Column(db.Integer, primary_key=True)
+    payment_id = db.Column(db.Integer, db.ForeignKey("payments.id"), nullable=False, unique=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    xero_payment_id = db.Column(db.String(64), nullable=False)
+    origin = db.Column(db.String(16), nullable=False, default="practice")
+    linked_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("tenant_id", "xero_payment_id", name="uq_xero_payment_links_xero"),)
+
+
+class InvoiceSyncStart(db.Model):
+    """When invoice sync was switched on for an organisation (its baseline was taken then).
+
+    Xero sales invoices listed in ``xero_baseline_invoices`` existed at that moment and are
+    never brought into the practice, however often they change later.
+    """
+
+    __tablename__ = "xero_invoice_sync_starts"
+
+    tenant_id = db.Column(db.String(64), primary_key=True)
+    enabled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    invoices_before = db.Column(db.Integer, nullable=False, default=0)
+
+
+class BaselineInvoice(db.Model):
+    """A Xero sales invoice that already existed when invoice sync was switched on."""
+
+    __tablename__ = "xero_baseline_invoices"
+
+    tenant_id = db.Column(db.String(64), primary_key=True)
+    invoice_id = db.Column(db.String(64), primary_key=True)
+
+
+class XeroTaxRate(db.Model):
+    """The organisation's tax rates as last read from Xero, to pick a TaxType for a line's rate."""
+
+    __tablename__ = "xero_tax_rates"
+
+    tenant_id = db.Column(db.String(64), primary_key=True)
+    tax_type = db.Column(db.String(50), primary_key=True)
+    name = db.Column(db.String(255), nullable=False, default="")
+    rate = db.Column(db.String(20), nullable=False, default="0")
+    report_tax_type = db.Column(db.String(50), nullable=False, default="")
+    status = db.Column(db.String(20), nullable=False, default="ACTIVE")
+    read_at = db.Column(db.DateTime, nullable=False, default=utcnow)

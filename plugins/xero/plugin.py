@@ -2,10 +2,11 @@
 from flask import url_for
 
 from bm import hookimpl
-from bm.ui import Action, IntegrationCard, Panel, PeriodicJob
+from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
 from . import jobs
 from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
+from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
 
 
@@ -26,6 +27,73 @@ def clients_imported(clients):
 def client_updated(client, changes, source):
     if source != "xero" and set(changes) & set(SYNCED_FIELDS) and live_link(client.id) is not None:
         open_entry("client", client.id)
+
+
+@hookimpl
+def invoice_created(invoice, source):
+    if source != "xero" and invoice_sync.invoice_sync_on():
+        open_entry("invoice", invoice.id)
+
+
+@hookimpl
+def invoice_updated(invoice, changes, source):
+    if source == "xero" or not set(changes) & set(invoice_sync.EDITED_FIELDS):
+        return
+    link = invoice_sync.link_of(invoice.id)
+    if (link is not None and link.xero_status in invoice_sync.DRAFT_IN_XERO) or (
+            link is None and waiting_entry("invoice", invoice.id) is not None):
+        open_entry("invoice", invoice.id)  # also puts a refused invoice back in the queue
+
+
+@hookimpl
+def payment_recorded(payment, source):
+    if source == "xero" or not invoice_sync.invoice_sync_on():
+        return
+    if invoice_sync.link_of(payment.invoice_id) is not None or waiting_entry("invoice", payment.invoice_id) is not None:
+        open_entry("payment", payment.id)
+
+
+@hookimpl
+def invoice_lock_reason(invoice):
+    link = invoice_sync.link_of(invoice.id)
+    if link is not None and link.approved_in_xero:
+        return f"Approved in Xero as {link.xero_number}: Xero's values win, so this invoice is read-only here."
+    if link is not None and link.xero_status == "VOIDED":
+        return f"Voided in Xero as {link.xero_number}: it no longer changes there, so it is read-only here."
+    return None
+
+
+@hookimpl
+def invoice_badges(invoice):
+    if active_connection() is None:
+        return []
+    link = invoice_sync.link_of(invoice.id)
+    if link is None:
+        reason = invoice_sync.why_not_in_xero(invoice)
+        if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused"):
+            return [Badge("Not in Xero", "warning", invoice_sync.REASONS[reason[0]])]
+        return []
+    badges = [Badge("Xero", "ok", f"{link.xero_number} in Xero, {link.xero_status.lower()} there.")]
+    if link.xero_status in invoice_sync.DRAFT_IN_XERO:
+        badges.append(Badge("Draft in Xero", "info", "Approve it in Xero to issue it."))
+    elif link.xero_status in invoice_sync.GONE_IN_XERO:
+        badges.append(Badge(f"{link.xero_status.title()} in Xero", "warning",
+                            "Nothing is voided or deleted here because of Xero."))
+    if invoice.status == "void" and link.xero_status not in invoice_sync.GONE_IN_XERO:
+        badges.append(Badge("Still live in Xero", "warning", "Voided here only: void it in Xero too if you mean to."))
+    return badges
+
+
+@hookimpl
+def invoice_panels(invoice):
+    connection = active_connection()
+    if connection is None:
+        return []
+    link = invoice_sync.link_of(invoice.id)
+    return [Panel(title="Xero", template="xero/_invoice_panel.html", context={
+        "link": link, "connection": connection,
+        "reason": None if link else invoice_sync.why_not_in_xero(invoice),
+        "payments_waiting": invoice_sync.payments_waiting(invoice)})]
 
 
 @hookimpl

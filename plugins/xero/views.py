@@ -8,7 +8,7 @@ from bm import services
 from bm.auth import admin_required
 from bm.clients import client_query
 from bm.extensions import db, htmx
-from bm.models import Client
+from bm.models import Client, Invoice
 from bm.pagination import paginate
 
 from . import jobs, links, oauth
@@ -16,6 +16,7 @@ from .api import XeroError, XeroUrls
 from .config import setting
 from .models import ContactLink, SyncRun, XeroConnection, XeroContact
 from .outbox import active_connection, integration_settings, live_link
+from .sync import invoices as invoice_sync
 from .sync.engine import latest_run
 from .sync.fields import SYNCED_FIELDS, client_values, practice_values
 from .sync.suggestions import suggestions_for, unlinked_customers_query
@@ -208,19 +209,53 @@ def search_clients():
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """Integration Settings."""
+    """Integration Settings: client sync, the sync interval and invoice sync with its Default Bank."""
     connection = _connection_or_404()
     current = integration_settings()
+    choices, choices_error = _organisation_choices(connection)
     errors = {}
     if request.method == "POST":
-        errors = links.save_settings(current, request.form)
+        errors = links.save_settings(current, request.form, connection, choices)
         if not errors:
             db.session.commit()
             flash("Integration settings saved.", "success")
             return redirect(url_for("xero.index"))
         db.session.rollback()
-    return render_template("xero/settings.html", connection=connection, settings=current, errors=errors), \
+    return render_template("xero/settings.html", connection=connection, settings=current, errors=errors,
+                           choices=choices, choices_error=choices_error, form=request.form, no_bank=links.NO_BANK), \
         400 if errors else 200
+
+
+def _organisation_choices(connection):
+    """The organisation's banks, sales accounts and tax rates read from Xero, or why they cannot be."""
+    if not connection.is_connected:
+        return None, "The integration is disconnected: use Reconnect Xero Integration to change the invoice settings."
+    try:
+        choices = invoice_sync.organisation_choices(oauth.client_for(connection), connection.tenant_id)
+        db.session.commit()
+        return choices, ""
+    except XeroError as exc:
+        db.session.rollback()
+        return None, f"Xero's accounts and tax rates could not be read: {exc}"
+
+
+@bp.route("/invoices/<xero_invoice_id>/open")
+def open_invoice(xero_invoice_id):
+    """Open a sales invoice's page in Xero (the organisation's deep link)."""
+    connection = _connection_or_404()
+    urls = XeroUrls.for_base(setting("XERO_BASE_URL"))
+    return redirect(urls.deep_link(connection.short_code, f"/AccountsReceivable/View.aspx?InvoiceID={xero_invoice_id}"))
+
+
+@bp.route("/invoices/<int:invoice_id>/retry", methods=["POST"])
+def retry_invoice(invoice_id):
+    """Send an invoice (and its payments) that Xero refused again on the next sync."""
+    _connection_or_404()
+    invoice = db.session.get(Invoice, invoice_id) or abort(404)
+    invoice_sync.retry_invoice(invoice)
+    db.session.commit()
+    flash(f"Invoice {invoice.number} will be sent to Xero again on the next sync.", "success")
+    return redirect(url_for("invoices.show", invoice_id=invoice.id))
 
 
 @bp.route("/disconnect", methods=["GET", "POST"])

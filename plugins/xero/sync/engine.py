@@ -13,7 +13,7 @@ from bm.models import utcnow
 from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
 from ..models import SyncRun, XeroConnection
 from ..outbox import integration_settings
-from . import contacts, suggestions
+from . import contacts, invoices, suggestions
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 60
@@ -122,6 +122,7 @@ def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_sec
             if integration_settings().client_sync_enabled:
                 recorder.phase("Creating new clients in Xero", 75)
                 contacts.push_new_clients(xero, connection.tenant_id, recorder)
+            invoices.sync_invoices(xero, connection, recorder)
             recorder.phase("Matching Xero customers with clients", 90)
             recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))
             return _finish(run, "finished", _summary(recorder.counts))
@@ -158,6 +159,10 @@ def _summary(counts):
     labels = [("contacts_pulled", "contacts read from Xero"), ("contacts_created", "clients added to Xero"),
               ("contacts_updated", "contacts updated in Xero"), ("clients_updated", "clients updated from Xero"),
               ("contacts_recovered", "interrupted additions recovered"), ("conflicts", "conflicts resolved"),
+              ("invoices_created", "invoices added to Xero"), ("invoices_updated_in_xero", "drafts updated in Xero"),
+              ("invoices_imported", "invoices brought in from Xero"), ("invoices_approved", "invoices approved in Xero"),
+              ("payments_pulled", "payments from Xero"), ("payments_pushed", "payments sent to Xero"),
+              ("invoices_recovered", "interrupted invoice additions recovered"),
               ("errors", "problems")]
     parts = [f"{counts[key]} {label}" for key, label in labels if counts.get(key)]
     return "Sync finished: " + (", ".join(parts) if parts else "nothing to change") + "."

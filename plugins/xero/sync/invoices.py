@@ -1,0 +1,732 @@
+"""Invoice sync: Xero sales invoices in, practice invoices out, statuses and payments both ways.
+
+From the moment invoice sync is switched on (a baseline of the Xero sales invoices that exist
+then is taken; see ``take_baseline``), for linked clients only:
+
+- practice invoices go to Xero as DRAFT ACCREC invoices (Reference = the practice number) and
+  take the Xero invoice number; their edits update the Xero draft until it is approved there;
+- Xero sales invoices not in the baseline come into the practice with their number, lines and
+  status; once an invoice is approved in Xero, Xero's values win;
+- payments are recorded once on each side (PaymentLink); practice payments go to Xero's Default
+  Bank once the invoice is approved in Xero.
+
+Creating writes (invoices, payments) are saved as a WriteBatch with their Idempotency-Key
+before the request leaves; a batch whose answer was lost is settled from the next pull (our
+invoices by Reference, our payments by amount and date) before anything is sent again.
+Nothing is voided or deleted on either side because of the other.
+"""
+import logging
+from datetime import timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import delete, select
+
+from bm import services
+from bm.extensions import db
+from bm.models import Client, Invoice, Payment, utcnow
+
+from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
+from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
+                      WriteBatch, XeroTaxRate)
+from ..outbox import active_connection, integration_settings, live_link, waiting_entry
+from .contacts import KEY_STILL_VALID, _naive, mark_customers
+
+log = logging.getLogger(__name__)
+SALES_INVOICES = 'Type=="ACCREC"'
+DRAFT_IN_XERO = ("DRAFT", "SUBMITTED")
+APPROVED_IN_XERO = ("AUTHORISED", "PAID")
+GONE_IN_XERO = ("VOIDED", "DELETED")
+CENT = Decimal("0.01")
+EDITED_FIELDS = ("date", "due_date", "lines")
+
+
+# -- what the organisation offers (read on the settings page) -----------------------------------
+
+
+def organisation_choices(xero, tenant_id):
+    """Read the organisation's accounts and tax rates for Integration Settings (2 calls).
+
+    :return: ``{"banks": [...], "sales_accounts": [...], "tax_rates": [...]}``, each a list of
+        Xero's own dicts; the tax rates are also kept locally for choosing a line's TaxType.
+    """
+    accounts = xero.get("Accounts", {"where": 'Status=="ACTIVE"'}).get("Accounts") or []
+    rates = store_tax_rates(tenant_id, xero.get("TaxRates").get("TaxRates") or [])
+    return {
+        "banks": [a for a in accounts if a.get("Type") == "BANK"],
+        "sales_accounts": [a for a in accounts if a.get("Class") == "REVENUE" or a.get("Type") in ("REVENUE", "SALES")],
+        "tax_rates": [r for r in rates if r.status == "ACTIVE" and not _purchase_rate(r)],
+    }
+
+
+def store_tax_rates(tenant_id, rates):
+    """Replace the local copy of the organisation's tax rates; return the rows."""
+    db.session.execute(delete(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id))
+    rows = []
+    for rate in rates:
+        if not isinstance(rate, dict) or not rate.get("TaxType"):
+            continue
+        rows.append(XeroTaxRate(
+            tenant_id=tenant_id, tax_type=str(rate["TaxType"])[:50], name=str(rate.get("Name") or "")[:255],
+            rate=str(_decimal(rate.get("EffectiveRate")) or 0), report_tax_type=str(rate.get("ReportTaxType") or "")[:50],
+            status=str(rate.get("Status") or "ACTIVE")[:20]))
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def _purchase_rate(rate):
+    return "INPUT" in rate.report_tax_type.upper()
+
+
+def tax_type_for(tenant_id, rate, default_tax_type=""):
+    """The Xero TaxType for a practice line's tax rate, or None when the organisation has none.
+
+    The configured default wins when its rate matches; otherwise a sales (output) rate with the
+    same effective rate, preferring those Xero reports as OUTPUT.
+    """
+    rates = db.session.scalars(select(XeroTaxRate).where(
+        XeroTaxRate.tenant_id == tenant_id, XeroTaxRate.status == "ACTIVE")).all()
+    matching = [r for r in rates if _decimal(r.rate) == rate and not _purchase_rate(r)]
+    for candidate in matching:
+        if candidate.tax_type == default_tax_type:
+            return candidate.tax_type
+    matching.sort(key=lambda r: ("OUTPUT" not in r.report_tax_type.upper(), r.tax_type))
+    return matching[0].tax_type if matching else None
+
+
+def rate_of(tenant_id, tax_type):
+    """The effective rate (%) of a Xero TaxType from the local copy, or None."""
+    row = db.session.get(XeroTaxRate, (tenant_id, tax_type or ""))
+    return _decimal(row.rate) if row else None
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value)) if value is not None and value != "" else None
+    except InvalidOperation:
+        return None
+
+
+# -- the enable moment ----------------------------------------------------------------------------
+
+
+def take_baseline(xero, tenant_id):
+    """Record the Xero sales invoices that exist now: they are never brought into the practice.
+
+    Judging "raised after invoice sync was enabled" by this list rather than by dates means
+    an old invoice edited later still stays out, and no clock has to agree with Xero's.
+    Reads ``summaryOnly`` pages of 1000; the start is recorded only once the list is complete.
+    :return: how many invoices the baseline holds.
+    """
+    db.session.execute(delete(InvoiceSyncStart).where(InvoiceSyncStart.tenant_id == tenant_id))
+    db.session.execute(delete(BaselineInvoice).where(BaselineInvoice.tenant_id == tenant_id))
+    seen = set()
+    for page in xero.pages("Invoices", "Invoices", {"where": SALES_INVOICES, "summaryOnly": "true"}):
+        ids = {inv["InvoiceID"] for inv in page if isinstance(inv, dict) and inv.get("InvoiceID")} - seen
+        db.session.add_all(BaselineInvoice(tenant_id=tenant_id, invoice_id=invoice_id) for invoice_id in ids)
+        seen |= ids
+        db.session.flush()
+    db.session.add(InvoiceSyncStart(tenant_id=tenant_id, enabled_at=utcnow(), invoices_before=len(seen)))
+    db.session.flush()
+    return len(seen)
+
+
+def sync_start(tenant_id):
+    """When invoice sync started for the organisation, if it is switched on and started."""
+    if not integration_settings().invoice_sync_enabled:
+        return None
+    return db.session.get(InvoiceSyncStart, tenant_id)
+
+
+def invoice_sync_on():
+    """Whether new practice invoices should be shared with Xero right now."""
+    connection = active_connection()
+    return connection is not None and sync_start(connection.tenant_id) is not None
+
+
+# -- pulling Xero's sales invoices ----------------------------------------------------------------
+
+
+def check_invoice(data):
+    """Return why a Xero invoice cannot be used, or None if it can."""
+    if not isinstance(data, dict) or not isinstance(data.get("InvoiceID"), str) or not data["InvoiceID"]:
+        return "no InvoiceID"
+    if data.get("Type") != "ACCREC":
+        return "not a sales invoice"
+    if not isinstance(data.get("Contact"), dict) or not data["Contact"].get("ContactID"):
+        return "no contact"
+    try:
+        xero_date(data.get("UpdatedDateUTC"))
+        xero_date(data.get("Date"))
+    except (ValueError, TypeError, OverflowError):
+        return "unreadable dates"
+    return None
+
+
+def pull_invoices(xero, connection, run):
+    """Read the sales invoices changed in Xero since the last sync, a page of 1000 at a time.
+
+    Every sync marks the contacts of the invoices seen as customers (Xero does that without
+    changing the contact). With invoice sync on, linked invoices take Xero's news, our own
+    unanswered creations are recognised, and new invoices of linked contacts come in.
+    """
+    tenant_id, since = connection.tenant_id, connection.invoices_modified_since
+    start = sync_start(tenant_id)
+    newest = since
+    for page in xero.pages("Invoices", "Invoices", {"where": SALES_INVOICES}, modified_since=_aware(since)):
+        usable = []
+        for data in page:
+            problem = check_invoice(data)
+            if problem and problem != "not a sales invoice":
+                run.note_error(f"Skipped an invoice from Xero: {problem}.", data)
+            elif not problem:
+                usable.append(data)
+        mark_customers(tenant_id, {d["Contact"]["ContactID"] for d in usable if d.get("Status") not in GONE_IN_XERO})
+        if start is not None:
+            _apply_page(tenant_id, usable, run)
+        for data in usable:
+            newest = max(filter(None, (newest, _naive(xero_date(data.get("UpdatedDateUTC"))))), default=None)
+        run.count("invoices_pulled", len(usable))
+        db.session.commit()
+    connection.invoices_modified_since = newest
+    db.session.commit()
+    if start is not None:
+        settle_interrupted_batches(xero, tenant_id, run)
+
+
+def _aware(moment):
+    return moment.replace(tzinfo=timezone.utc) if moment else None
+
+
+def _apply_page(tenant_id, invoices, run):
+    ids = [data["InvoiceID"] for data in invoices]
+    links = {link.xero_invoice_id: link for link in db.session.scalars(select(InvoiceLink).where(
+        InvoiceLink.tenant_id == tenant_id, InvoiceLink.xero_invoice_id.in_(ids)))}
+    baseline = set(db.session.scalars(select(BaselineInvoice.invoice_id).where(
+        BaselineInvoice.tenant_id == tenant_id, BaselineInvoice.invoice_id.in_(ids))))
+    clients = dict(db.session.execute(select(ContactLink.contact_id, ContactLink.client_id).where(
+        ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None),
+        ContactLink.contact_id.in_({d["Contact"]["ContactID"] for d in invoices}))).all())
+    for data in invoices:
+        try:
+            with db.session.begin_nested():
+                link = links.get(data["InvoiceID"])
+                if link is not None:
+                    take_xero_changes(link, data, run)
+                elif recognise_our_invoice(tenant_id, data, run):
+                    pass
+                elif data.get("Status") in GONE_IN_XERO or data["InvoiceID"] in baseline:
+                    continue
+                elif data["Contact"]["ContactID"] in clients:
+                    import_invoice(tenant_id, clients[data["Contact"]["ContactID"]], data, run)
+        except services.ValidationError as exc:
+            run.note_error(f"Invoice {data.get('InvoiceNumber') or data['InvoiceID']} from Xero could not be "
+                           f"saved: {'; '.join(exc.errors.values())}", data)
+
+
+def practice_values(tenant_id, data, with_reference):
+    """A Xero invoice's date, due date, lines (and reference) as the practice holds them."""
+    values = {"date": xero_date(data.get("Date")).date() if data.get("Date") else None,
+              "lines": [line for line in (_practice_line(tenant_id, item, data.get("LineAmountTypes"))
+                                          for item in data.get("LineItems") or []) if line]}
+    if data.get("DueDate"):
+        values["due_date"] = xero_date(data["DueDate"]).date()
+    if with_reference:
+        values["reference"] = data.get("Reference") or ""
+    if values["date"] is None:
+        del values["date"]
+    if not values["lines"]:
+        del values["lines"]  # summaries carry no lines: keep ours
+    return values
+
+
+def _practice_line(tenant_id, item, amount_types):
+    """One Xero line as a tax-exclusive practice line with the same net amount and rate."""
+    if not isinstance(item, dict):
+        return None
+    quantity = _decimal(item.get("Quantity")) or Decimal(1)
+    unit, line_amount = _decimal(item.get("UnitAmount")), _decimal(item.get("LineAmount"))
+    tax = _decimal(item.get("TaxAmount")) or Decimal(0)
+    description = str(item.get("Description") or item.get("ItemCode") or "").strip()
+    if unit is None and line_amount is None:
+        return {"description": description, "quantity": "1", "unit_price": "0", "tax_rate": "0"} if description else None
+    net = line_amount if line_amount is not None else quantity * unit
+    if amount_types == "Inclusive":
+        net -= tax
+    rate = Decimal(0) if amount_types == "NoTax" else rate_of(tenant_id, item.get("TaxType"))
+    if rate is None:
+        rate = (tax * 100 / net).quantize(Decimal("0.0001")) if net else Decimal(0)
+    unit_net = (net / quantity).quantize(CENT, rounding=ROUND_HALF_UP) if quantity else net
+    if (unit_net * quantity).quantize(CENT, rounding=ROUND_HALF_UP) != net.quantize(CENT, rounding=ROUND_HALF_UP):
+        # A discount or inclusive price the practice cannot show per unit: keep the amount exact.
+        description = f"{description} ({quantity.normalize()} × {unit})" if unit is not None else description
+        quantity, unit_net = Decimal(1), net
+    return {"description": description or "Line from Xero", "quantity": str(quantity), "unit_price": str(unit_net),
+            "tax_rate": str(rate)}
+
+
+def import_invoice(tenant_id, client_id, data, run):
+    """Bring a Xero sales invoice of a linked contact into the practice with its payments."""
+    client = db.session.get(Client, client_id)
+    status = "awaiting_payment" if data.get("Status") in APPROVED_IN_XERO else "draft"
+    number = data.get("InvoiceNumber") or f"Xero {data['InvoiceID'][:8]}"
+    invoice = services.create_invoice(client, practice_values(tenant_id, data, with_reference=True),
+                                      source="xero", number=number, status=status)
+    link = InvoiceLink(invoice=invoice, tenant_id=tenant_id, xero_invoice_id=data["InvoiceID"], xero_number=number,
+                       xero_status=data.get("Status") or "DRAFT", origin="xero",
+                       xero_updated_at=_naive(xero_date(data.get("UpdatedDateUTC"))))
+    db.session.add(link)
+    db.session.flush()
+    take_xero_payments(link, data, run)
+    _check_totals(invoice, data, run)
+    run.count("invoices_imported")
+
+
+def take_xero_changes(link, data, run):
+    """Apply Xero's news to a linked invoice: status, values once approved there, payments."""
+    invoice = link.invoice
+    link.xero_status = data.get("Status") or link.xero_status
+    link.xero_number = data.get("InvoiceNumber") or link.xero_number
+    link.xero_updated_at = _naive(xero_date(data.get("UpdatedDateUTC")))
+    if link.xero_status in GONE_IN_XERO or invoice.status == "void":
+        return  # non-destructive: a void or delete on one side never touches the other
+    waiting = waiting_entry("invoice", invoice.id)
+    if link.xero_status in APPROVED_IN_XERO:
+        if waiting is not None and waiting.batch_id is None:
+            waiting.state, waiting.last_error = "done", "Approved in Xero before this change was sent; Xero's values were kept."
+            run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
+                           "Xero's values were kept.")
+        changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
+                                          source="xero")
+        if invoice.status == "draft":
+            services.set_invoice_status(invoice, "awaiting_payment", source="xero")
+            run.count("invoices_approved")
+        elif changes:
+            run.count("invoices_updated")
+        take_xero_payments(link, data, run)
+        if link.xero_status == "PAID" and invoice.status != "paid":
+            run.note_error(f"Invoice {invoice.number} is paid in Xero but {invoice.amount_due} is still due here "
+                           "(a credit note or a payment Xero holds and the practice cannot show).")
+    elif invoice.status == "draft" and waiting is None:
+        # A draft edited in Xero (and not here since): bring the edit across.
+        if services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"), source="xero"):
+            run.count("invoices_updated")
+
+
+def take_xero_payments(link, data, run):
+    """Record each Xero payment of the invoice once in the practice (our own ones are matched)."""
+    invoice = link.invoice
+    for summary in data.get("Payments") or []:
+        payment_id = summary.get("PaymentID") if isinstance(summary, dict) else None
+        if not payment_id or db.session.scalar(select(PaymentLink.id).where(
+                PaymentLink.tenant_id == link.tenant_id, PaymentLink.xero_payment_id == payment_id)):
+            continue
+        amount = _decimal(summary.get("Amount"))
+        day = xero_date(summary.get("Date")).date() if summary.get("Date") else None
+        ours = _sent_payment_matching(invoice, amount, day)
+        if ours is not None:
+            db.session.add(PaymentLink(payment_id=ours.id, tenant_id=link.tenant_id, xero_payment_id=payment_id))
+            run.count("payments_recovered")
+            continue
+        if invoice.status != "awaiting_payment" or amount is None or amount > invoice.amount_due:
+            run.note_error(f"A payment of {amount} in Xero on invoice {invoice.number} could not be recorded here: "
+                           f"the invoice here is {invoice.status_label.lower()} with {invoice.amount_due} due.")
+            continue
+        payment = services.record_payment(invoice, {"amount": amount, "date": day,
+                                                    "reference": summary.get("Reference") or ""}, source="xero")
+        db.session.add(PaymentLink(payment_id=payment.id, tenant_id=link.tenant_id, xero_payment_id=payment_id,
+                                   origin="xero"))
+        run.count("payments_pulled")
+    db.session.flush()
+
+
+def _sent_payment_matching(invoice, amount, day):
+    """A practice payment of this invoice sent to Xero in a batch that never got its answer."""
+    for payment in invoice.payments:
+        entry = waiting_entry("payment", payment.id)
+        if (entry is not None and entry.batch_id is not None and payment.amount == amount and payment.date == day
+                and not _payment_linked(payment.id)):
+            return payment
+    return None
+
+
+def _payment_linked(payment_id):
+    return db.session.scalar(select(PaymentLink.id).where(PaymentLink.payment_id == payment_id)) is not None
+
+
+def _check_totals(invoice, data, run):
+    total = _decimal(data.get("Total"))
+    if total is not None and total.quantize(CENT) != invoice.total:
+        run.note_error(f"Invoice {invoice.number}: Xero's total is {total.quantize(CENT)}, the practice works out "
+                       f"{invoice.total} from the same lines (rounding of an inclusive or discounted line).")
+
+
+def recognise_our_invoice(tenant_id, data, run):
+    """Link a Xero invoice that one of our unanswered create batches made (by Reference).
+
+    :return: True if it was ours.
+    """
+    reference = data.get("Reference")
+    if not reference:
+        return False
+    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, (OutboxEntry.object_id == Invoice.id) & (
+        OutboxEntry.kind == "invoice")).where(
+        Invoice.number == reference, OutboxEntry.batch_id.is_not(None), OutboxEntry.state.in_(("pending", "attention"))))
+    if invoice is None or link_of(invoice.id) is not None:
+        return False
+    _link_created(tenant_id, invoice, data)
+    run.count("invoices_recovered")
+    return True
+
+
+def settle_interrupted_batches(xero, tenant_id, run):
+    """Finish create batches whose answer never came back (a crash, a lost response).
+
+    The pull has already linked what Xero did create (invoices by Reference, payments by
+    amount and date). If nothing of a batch reached Xero and its key is still young, the same
+    request is sent again with the same Idempotency-Key; otherwise what is missing waits for
+    a new batch.
+    """
+    for batch in db.session.scalars(select(WriteBatch).where(
+            WriteBatch.tenant_id == tenant_id, WriteBatch.state == "sending",
+            WriteBatch.kind.in_(("invoice-create", "payment-create"))).order_by(WriteBatch.id)).all():
+        arrived = {object_id for object_id in batch.object_ids if _arrived(batch.kind, object_id)}
+        if not arrived and batch.first_sent_at > utcnow() - KEY_STILL_VALID:
+            _send_batch(xero, batch, run)
+            continue
+        for entry in db.session.scalars(select(OutboxEntry).where(OutboxEntry.batch_id == batch.id)):
+            entry.state, entry.batch_id = ("done" if entry.object_id in arrived else "pending"), None
+        batch.state, batch.done_at = "settled", utcnow()
+        db.session.commit()
+
+
+def _arrived(kind, object_id):
+    return link_of(object_id) is not None if kind == "invoice-create" else _payment_linked(object_id)
+
+
+def _save_batch(tenant_id, kind, items):
+    """Save a create batch with its key and body, and tie its outbox entries to it."""
+    entries = [entry for entry, _body in items]
+    batch = WriteBatch(tenant_id=tenant_id, kind=kind, method="PUT", idempotency_key=new_idempotency_key(),
+                       body=[body for _entry, body in items], object_ids=[e.object_id for e in entries])
+    db.session.add(batch)
+    db.session.flush()
+    for entry in entries:
+        entry.batch_id, entry.attempts = batch.id, entry.attempts + 1
+    db.session.commit()  # the key and body are saved before the request leaves
+    return batch
+
+
+def _send_batch(xero, batch, run):
+    """Send a saved create batch (again, with its own key) and record what Xero made of it."""
+    key = "Invoices" if batch.kind == "invoice-create" else "Payments"
+    try:
+        elements = xero.write("PUT", key, key, batch.body, batch.idempotency_key)
+    except XeroValidationError as exc:
+        elements = [_refusal(exc)] * len(batch.body)
+    for object_id, element in zip(batch.object_ids, elements):
+        entry = db.session.scalar(select(OutboxEntry).where(
+            OutboxEntry.batch_id == batch.id, OutboxEntry.object_id == object_id))
+        if entry is None:
+            continue
+        if batch.kind == "invoice-create":
+            _invoice_created(batch.tenant_id, entry, element, run)
+        else:
+            _payment_created(batch.tenant_id, entry, element, run)
+    batch.state, batch.done_at = "done", utcnow()
+    db.session.commit()
+
+
+# -- pushing practice invoices --------------------------------------------------------------------
+
+
+def link_of(invoice_id):
+    """The invoice's link to a Xero invoice, or None."""
+    return db.session.scalar(select(InvoiceLink).where(InvoiceLink.invoice_id == invoice_id))
+
+
+class _Lines:
+    """Turns practice lines into Xero lines, reading the tax rates again at most once per sync."""
+
+    def __init__(self, xero, tenant_id):
+        self.xero, self.tenant_id = xero, tenant_id
+        self.settings = integration_settings()
+        self.refreshed = False
+
+    def body(self, invoice):
+        """Xero's LineItems for an invoice; raises ValueError with a message for the user."""
+        return [{"Description": line.description, "Quantity": float(line.quantity), "UnitAmount": float(line.unit_price),
+                 "AccountCode": self.settings.sales_account_code, "TaxType": self.tax_type(line.tax_rate)}
+                for line in invoice.lines]
+
+    def tax_type(self, rate):
+        found = tax_type_for(self.tenant_id, rate, self.settings.default_tax_type)
+        if found is None and not self.refreshed:
+            self.refreshed = True
+            store_tax_rates(self.tenant_id, self.xero.get("TaxRates").get("TaxRates") or [])
+            found = tax_type_for(self.tenant_id, rate, self.settings.default_tax_type)
+        if found is None:
+            raise ValueError(f"Xero has no sales tax rate of {rate.normalize()}%: add one in Xero "
+                             "(Settings > Tax rates) or change the line's tax rate.")
+        return found
+
+
+def push_invoices(xero, tenant_id, run):
+    """Send waiting practice invoices to Xero: new ones as drafts, edits to drafts still open there."""
+    lines = _Lines(xero, tenant_id)
+    creates, updates = [], []
+    for entry in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.kind == "invoice", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
+    ).order_by(OutboxEntry.id)).all():
+        invoice = db.session.get(Invoice, entry.object_id)
+        link = link_of(entry.object_id)
+        if invoice is None or (link is None and invoice.status == "void"):
+            entry.state = "done"
+        elif link is not None and link.xero_status not in DRAFT_IN_XERO:
+            entry.state = "done"  # approved, voided or deleted in Xero: nothing of ours to send
+        elif link is not None or live_link(invoice.client_id) is not None:
+            try:
+                body = _invoice_body(invoice, link, lines)
+            except ValueError as exc:
+                entry.state, entry.last_error = "attention", str(exc)
+                run.note_error(f"Invoice {invoice.number} was not sent to Xero: {exc}")
+                continue
+            entry.detail = {"version": invoice.version}
+            (updates if link is not None else creates).append((entry, body))
+    db.session.commit()
+    for start in range(0, len(creates), BATCH_SIZE):
+        _send_batch(xero, _save_batch(tenant_id, "invoice-create", creates[start:start + BATCH_SIZE]), run)
+    for start in range(0, len(updates), BATCH_SIZE):
+        _update_batch(xero, updates[start:start + BATCH_SIZE], run)
+    renumber_synced_invoices(tenant_id, run)
+
+
+def _invoice_body(invoice, link, lines):
+    body = {"Date": invoice.date.isoformat(), "DueDate": invoice.due_date.isoformat(),
+            "LineAmountTypes": "Exclusive", "LineItems": lines.body(invoice)}
+    if link is not None:
+        return {"InvoiceID": link.xero_invoice_id, **body}
+    contact = live_link(invoice.client_id)
+    return {"Type": "ACCREC", "Status": "DRAFT", "Contact": {"ContactID": contact.contact_id},
+            "Reference": invoice.number, **body}
+
+
+def _invoice_created(tenant_id, entry, element, run):
+    invoice = db.session.get(Invoice, entry.object_id)
+    if invoice is None:
+        entry.state, entry.batch_id = "done", None
+    elif _refused(element):
+        _needs_attention(entry, invoice, _messages(element), run)
+    elif link_of(invoice.id) is None:
+        edited_meanwhile = invoice.version != (entry.detail or {}).get("version")
+        _link_created(tenant_id, invoice, element)
+        entry.state = "pending" if edited_meanwhile else "done"  # an edit made while sending goes as an update
+        run.count("invoices_created")
+
+
+def _link_created(tenant_id, invoice, data):
+    link = InvoiceLink(invoice=invoice, tenant_id=tenant_id, xero_invoice_id=data["InvoiceID"],
+                       xero_number=data.get("InvoiceNumber") or "", xero_status=data.get("Status") or "DRAFT",
+                       practice_number=invoice.number, origin="practice",
+                       xero_updated_at=_naive(xero_date(data.get("UpdatedDateUTC"))))
+    db.session.add(link)
+    entry = waiting_entry("invoice", invoice.id)
+    if entry is not None:
+        entry.batch_id = None
+        entry.state = "done"
+    db.session.flush()
+    return link
+
+
+def _update_batch(xero, items, run):
+    entries = [entry for entry, _body in items]
+    try:
+        elements = xero.write("POST", "Invoices", "Invoices", [body for _entry, body in items], new_idempotency_key())
+    except XeroValidationError as exc:
+        elements = [_refusal(exc)] * len(entries)
+    for entry, element in zip(entries, elements):
+        invoice = db.session.get(Invoice, entry.object_id)
+        if _refused(element):
+            _needs_attention(entry, invoice, _messages(element), run)
+            continue
+        link = link_of(invoice.id)
+        link.xero_status = element.get("Status") or link.xero_status
+        link.xero_updated_at = _naive(xero_date(element.get("UpdatedDateUTC")))
+        entry.state = "pending" if invoice.version != entry.detail.get("version") else "done"
+        run.count("invoices_updated_in_xero")
+    db.session.commit()
+
+
+def renumber_synced_invoices(tenant_id, run):
+    """Give practice-raised invoices that reached Xero their Xero invoice number."""
+    rows = db.session.execute(select(Invoice, InvoiceLink).join(InvoiceLink, InvoiceLink.invoice_id == Invoice.id).where(
+        InvoiceLink.tenant_id == tenant_id, InvoiceLink.xero_number != "", Invoice.number != InvoiceLink.xero_number,
+    )).all()
+    for invoice, link in rows:
+        try:
+            with db.session.begin_nested():
+                services.update_invoice(invoice, {"number": link.xero_number}, source="xero")
+        except services.ValidationError as exc:
+            run.note_error(f"Invoice {invoice.number} keeps its practice number: {'; '.join(exc.errors.values())}")
+    db.session.commit()
+
+
+def _refusal(exc):
+    return {"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m} for m in exc.messages]}
+
+
+def _refused(element):
+    return element.get("StatusAttributeString") == "ERROR" or bool(element.get("HasErrors")) or bool(
+        element.get("HasValidationErrors"))
+
+
+def _messages(element):
+    return " ".join(e.get("Message", "") for e in element.get("ValidationErrors") or []) or "Xero refused it."
+
+
+def _needs_attention(entry, record, message, run):
+    entry.state, entry.last_error, entry.batch_id = "attention", message, None
+    what = f"invoice {record.number}" if isinstance(record, Invoice) else f"a payment on invoice {record.invoice.number}"
+    run.note_error(f"Xero refused {what}: {message}")
+
+
+# -- pushing practice payments --------------------------------------------------------------------
+
+
+def payment_waits_because(payment):
+    """Why a practice payment has not gone to Xero yet (a sentence), or None if it can go."""
+    link = link_of(payment.invoice_id)
+    if link is None:
+        return "The invoice is not in Xero yet; the payment follows it."
+    if link.xero_status in DRAFT_IN_XERO:
+        return "Waiting for the invoice to be approved in Xero; the payment is sent on the first sync after that."
+    return None
+
+
+def push_payments(xero, tenant_id, run):
+    """Create practice payments in Xero, into the Default Bank, once their invoice is approved there."""
+    settings = integration_settings()
+    ready = []
+    for entry in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.kind == "payment", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
+    ).order_by(OutboxEntry.id)).all():
+        payment = db.session.get(Payment, entry.object_id)
+        if payment is None or _payment_linked(payment.id):
+            entry.state = "done"
+            continue
+        if payment_waits_because(payment):
+            continue
+        link = link_of(payment.invoice_id)
+        if link.xero_status in GONE_IN_XERO:
+            _needs_attention(entry, payment, f"The invoice is {link.xero_status.lower()} in Xero, so this payment "
+                                              "was not sent.", run)
+        elif link.xero_status == "PAID":
+            _needs_attention(entry, payment, "Xero shows this invoice as fully paid already, so this payment "
+                                              "was not sent.", run)
+        else:
+            ready.append((entry, {"Invoice": {"InvoiceID": link.xero_invoice_id},
+                                  "Account": {"AccountID": settings.default_bank_account_id},
+                                  "Date": payment.date.isoformat(), "Amount": float(payment.amount),
+                                  "Reference": payment.reference}))
+    db.session.commit()
+    for start in range(0, len(ready), BATCH_SIZE):
+        _send_batch(xero, _save_batch(tenant_id, "payment-create", ready[start:start + BATCH_SIZE]), run)
+
+
+def _payment_created(tenant_id, entry, element, run):
+    payment = db.session.get(Payment, entry.object_id)
+    if payment is None:
+        entry.state, entry.batch_id = "done", None
+    elif _refused(element):
+        _needs_attention(entry, payment, _messages(element), run)
+    else:
+        if not _payment_linked(payment.id):
+            db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
+        link = link_of(payment.invoice_id)
+        link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
+        entry.state, entry.batch_id = "done", None
+        run.count("payments_pushed")
+
+
+# -- what the invoice page shows ------------------------------------------------------------------
+
+
+REASONS = {
+    "client_not_linked": "The client isn't linked to a Xero contact.",
+    "disconnected": "The Xero integration is disconnected.",
+    "sync_off": "Invoice sync is off.",
+    "before_enabled": "Raised before invoice sync was turned on.",
+    "void": "Voided before it reached Xero.",
+    "refused": "Xero refused it.",
+    "waiting": "Waiting for the next sync.",
+}
+
+
+def why_not_in_xero(invoice):
+    """Why an invoice has no Xero invoice yet: ``(reason, detail)``, or None when it is in Xero.
+
+    Reasons, in the order the help article checks them: "client_not_linked", "disconnected",
+    "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "waiting".
+    """
+    if link_of(invoice.id) is not None:
+        return None
+    connection = active_connection()
+    entry = waiting_entry("invoice", invoice.id)
+    if live_link(invoice.client_id) is None:
+        return "client_not_linked", ""
+    if connection is not None and not connection.is_connected:
+        return "disconnected", connection.status_reason
+    if connection is None or sync_start(connection.tenant_id) is None:
+        return "sync_off", ""
+    if entry is None:
+        if invoice.status == "void":
+            return "void", ""
+        return "before_enabled", ""
+    if entry.state == "attention":
+        return "refused", entry.last_error
+    return "waiting", ""
+
+
+def payments_waiting(invoice):
+    """The invoice's practice payments not yet in Xero: ``[(payment, sentence)]``."""
+    waiting = []
+    for payment in invoice.payments:
+        entry = waiting_entry("payment", payment.id)
+        if entry is None:
+            continue
+        if entry.state == "attention":
+            waiting.append((payment, f"Xero refused this payment: {entry.last_error}"))
+        else:
+            waiting.append((payment, payment_waits_because(payment) or "Waiting for the next sync."))
+    return waiting
+
+
+# -- one sync's invoice phases --------------------------------------------------------------------
+
+
+def sync_invoices(xero, connection, run):
+    """The invoice part of a sync: pull (always, for customers), then push invoices and payments."""
+    run.phase("Fetching invoices from Xero", 80)
+    pull_invoices(xero, connection, run)
+    if sync_start(connection.tenant_id) is not None:
+        run.phase("Sending invoices to Xero", 85)
+        push_invoices(xero, connection.tenant_id, run)
+        run.phase("Sending payments to Xero", 88)
+        push_payments(xero, connection.tenant_id, run)
+
+
+def retry_refused_invoices():
+    """Put invoices Xero refused back in the queue (after a setting they may depend on changed)."""
+    for entry in db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.kind.in_(("invoice", "payment")), OutboxEntry.state == "attention",
+            OutboxEntry.batch_id.is_(None))):
+        entry.state = "pending"
+
+
+def retry_invoice(invoice):
+    """Put one invoice (and its payments) that Xero refused back in the queue."""
+    ids = {("invoice", invoice.id)} | {("payment", payment.id) for payment in invoice.payments}
+    for kind, object_id in ids:
+        entry = waiting_entry(kind, object_id)
+        if entry is not None and entry.state == "attention" and entry.batch_id is None:
+            entry.state = "pending"

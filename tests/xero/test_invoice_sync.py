@@ -1,0 +1,485 @@
+"""Synchronise Invoicing and Invoice Sync Troubleshooting, as the help article describes them,
+against the sandbox over HTTP.
+"""
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bm import services
+from bm.extensions import db
+from bm.models import Client, Invoice
+from bm.testing import Browser
+from plugins.xero.models import InvoiceLink, WriteBatch, XeroContact, XeroSettings
+
+XERO = "/tools/integrations/xero"
+LINE = {"description": "Year-end accounts", "quantity": "2", "unit_price": "150.00", "tax_rate": "20"}
+
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+def client_named(name):
+    db.session.expire_all()
+    return db.session.scalar(select(Client).where(Client.name == name))
+
+
+def contact_id_of(name):
+    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
+
+
+def invoice_numbered(number):
+    db.session.expire_all()
+    return db.session.scalar(select(Invoice).where(Invoice.number == number))
+
+
+def link_of(invoice):
+    db.session.expire_all()
+    return db.session.scalar(select(InvoiceLink).where(InvoiceLink.invoice_id == invoice.id))
+
+
+def raise_invoice(admin, client, **line):
+    """Raise an invoice on the practice's New invoice form; return it."""
+    fields = {f"lines-0-{key}": value for key, value in {**LINE, **line}.items()}
+    response = admin.post(f"/invoices/new?client_id={client.id}", {"date": "2026-11-20", "reference": "", **fields})
+    assert response.status_code == 302, html(response)[:2000]
+    return db.session.get(Invoice, int(response.headers["Location"].rsplit("/", 1)[1]))
+
+
+def xero_invoice(in_xero, invoice_id):
+    return in_xero.call("GET", f"Invoices/{invoice_id}")["Invoices"][0]
+
+
+def sales_invoices(in_xero, contact_id):
+    return in_xero.call("GET", "Invoices", params={"ContactIDs": contact_id, "page": 1})["Invoices"]
+
+
+def bank(in_xero, code="090"):
+    return next(a for a in in_xero.call("GET", "Accounts")["Accounts"] if a["Code"] == code)
+
+
+def enable_invoice_sync(admin, in_xero, **fields):
+    form = {"client_sync_enabled": "1", "sync_interval_minutes": "15", "invoice_sync_enabled": "1",
+            "default_bank_account_id": bank(in_xero)["AccountID"], "sales_account_code": "200",
+            "default_tax_type": "", **fields}
+    return admin.post(f"{XERO}/settings", form)
+
+
+@pytest.fixture
+def integrated(integrate):
+    return integrate()
+
+
+@pytest.fixture
+def riverside(integrated, admin):
+    """Riverside Yoga Studio, a Xero customer (with one historical invoice), created here and linked."""
+    admin.post(f"{XERO}/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
+    return client_named("Riverside Yoga Studio")
+
+
+@pytest.fixture
+def invoicing(riverside, admin, in_xero):
+    """Invoice sync switched on with the Business Bank Account as Default Bank."""
+    assert enable_invoice_sync(admin, in_xero).status_code == 302
+    return riverside
+
+
+# -- 1. Integration Settings ----------------------------------------------------------------------
+
+
+def test_integration_settings_offer_the_banks_sales_accounts_and_tax_rates_from_xero(integrated, admin):
+    page = html(admin.get(f"{XERO}/"))
+    assert "Integration Settings" in page
+    page = html(admin.get(f"{XERO}/settings"))
+    for label in ("Integration Settings", "Enable Invoice Sync", "Default Bank", "Save"):
+        assert label in page
+    assert "Business Bank Account (090)" in page and "Business Savings Account (091)" in page
+    assert "200 – Sales" in page and "General Expenses" not in page
+    assert "20% (VAT on Income)" in page and "VAT on Expenses" not in page
+
+
+def test_enable_invoice_sync_records_the_moment_and_the_default_bank(integrated, admin, in_xero):
+    response = enable_invoice_sync(admin, in_xero, default_bank_account_id=bank(in_xero, "091")["AccountID"])
+    assert response.status_code == 302
+    settings = db.session.get(XeroSettings, 1)
+    db.session.refresh(settings)
+    assert settings.invoice_sync_enabled and settings.invoice_sync_enabled_at is not None
+    assert settings.default_bank_account_name == "Business Savings Account (091)"
+    assert "On since" in html(admin.get(f"{XERO}/settings"))
+
+
+def test_default_bank_must_be_chosen(integrated, admin, in_xero):
+    response = enable_invoice_sync(admin, in_xero, default_bank_account_id="")
+    assert response.status_code == 400 and "Select your Default Bank." in html(response)
+    assert not db.session.get(XeroSettings, 1).invoice_sync_enabled
+
+
+def test_without_a_bank_account_in_xero_invoice_sync_cannot_be_enabled(integrated, admin, in_xero, sandbox):
+    store = sandbox.app.extensions["xero_sandbox"].store
+    for account in store.select("account"):
+        if account["Type"] == "BANK":
+            store.put("account", account["AccountID"], {**account, "Status": "ARCHIVED"}, store.rows(
+                "SELECT tenant FROM records WHERE kind = 'account' AND id = ?", (account["AccountID"],))[0][0])
+    page = html(admin.get(f"{XERO}/settings"))
+    assert "you will need to configure a bank account in Xero" in page
+    response = enable_invoice_sync(admin, in_xero, default_bank_account_id="")
+    assert response.status_code == 400 and "Invoice sync cannot be enabled" in html(response)
+
+
+def test_staff_cannot_change_integration_settings(integrated, make_user, app, in_xero):
+    make_user("staff@example.com")
+    staff = Browser(app.test_client())
+    staff.login("staff@example.com")
+    assert staff.get(f"{XERO}/settings").status_code == 403
+    assert enable_invoice_sync(staff, in_xero).status_code == 403
+
+
+# -- 2. New invoices both ways ----------------------------------------------------------------------
+
+
+def test_new_invoice_goes_to_xero_as_a_draft_and_takes_the_xero_number(invoicing, admin, sync_now, in_xero):
+    invoice = raise_invoice(admin, invoicing)
+    practice_number = invoice.number
+    assert practice_number.startswith("BM-")
+    assert "will be added to Xero as a draft on the next sync" in html(admin.get(f"/invoices/{invoice.id}"))
+    sync_now()
+    link = link_of(invoice)
+    sent = xero_invoice(in_xero, link.xero_invoice_id)
+    assert sent["Status"] == "DRAFT" and sent["Type"] == "ACCREC" and sent["Reference"] == practice_number
+    assert sent["LineAmountTypes"] == "Exclusive" and sent["Total"] == 360.0
+    line = sent["LineItems"][0]
+    assert (line["AccountCode"], line["TaxType"], line["Quantity"], line["UnitAmount"]) == ("200", "OUTPUT2", 2, 150)
+    invoice = invoice_numbered(sent["InvoiceNumber"])
+    assert invoice is not None and invoice.id == link.invoice_id
+    page = html(admin.get(f"/invoices/{invoice.id}"))
+    assert f"Invoice {sent['InvoiceNumber']}" in page and f"Raised as {practice_number}" in page
+    assert "Approve the invoice in Xero to issue it" in page and "Draft in Xero" in page
+
+
+def test_invoice_raised_in_xero_for_a_linked_contact_appears_with_number_lines_and_status(
+        invoicing, sync_now, in_xero):
+    contact_id = contact_id_of("Riverside Yoga Studio")
+    raised = in_xero.call("PUT", "Invoices", json={"Invoices": [{
+        "Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Status": "AUTHORISED", "Reference": "PO 881",
+        "Date": "2026-11-21", "DueDate": "2026-12-05",
+        "LineItems": [{"Description": "Payroll", "Quantity": 3, "UnitAmount": 40, "AccountCode": "200"},
+                      {"Description": "Zero-rated book", "Quantity": 1, "UnitAmount": 10, "AccountCode": "200",
+                       "TaxType": "ZERORATEDOUTPUT"}]}]})["Invoices"][0]
+    sync_now()
+    invoice = invoice_numbered(raised["InvoiceNumber"])
+    assert invoice is not None and invoice.client.name == "Riverside Yoga Studio"
+    assert invoice.status == "awaiting_payment" and invoice.reference == "PO 881"
+    assert [(line.description, line.quantity, line.unit_price, line.tax_rate) for line in invoice.lines] == [
+        ("Payroll", 3, Decimal("40.00"), 20), ("Zero-rated book", 1, Decimal("10.00"), 0)]
+    assert invoice.total == Decimal(str(raised["Total"])) == Decimal("154.00")
+    assert str(invoice.due_date) == "2026-12-05"
+    assert link_of(invoice).origin == "xero"
+
+
+def test_invoices_raised_in_xero_before_enabling_are_never_imported(riverside, admin, sync_now, in_xero, xero_user):
+    contact_id = contact_id_of("Riverside Yoga Studio")
+    before = in_xero.raise_invoice(contact_id, "75.00", status="DRAFT")
+    enable_invoice_sync(admin, in_xero)
+    # Edited and approved after enabling: still an invoice from before.
+    in_xero.call("POST", f"Invoices/{before['InvoiceID']}", json={"Invoices": [{"Reference": "edited later"}]})
+    xero_user.http.post(f"{xero_user.base_url}/login", data={"email": "xero@example.com", "password": "xero"})
+    xero_user.http.post(f"{xero_user.base_url}/AccountsReceivable/Approve", params={"InvoiceID": before["InvoiceID"]})
+    sync_now()
+    assert invoice_numbered(before["InvoiceNumber"]) is None
+    historical = [i for i in sales_invoices(in_xero, contact_id) if i["InvoiceID"] != before["InvoiceID"]]
+    assert historical and all(invoice_numbered(i["InvoiceNumber"]) is None for i in historical)
+    assert riverside.invoices.count() == 0
+
+
+def test_credit_notes_are_not_synchronised(invoicing, sync_now, in_xero):
+    in_xero.call("PUT", "CreditNotes", json={"CreditNotes": [{
+        "Type": "ACCRECCREDIT", "Contact": {"ContactID": contact_id_of("Riverside Yoga Studio")}, "Status": "AUTHORISED",
+        "LineItems": [{"Description": "Refund", "Quantity": 1, "UnitAmount": 20, "AccountCode": "200"}]}]})
+    sync_now()
+    assert invoicing.invoices.count() == 0
+
+
+def test_xero_invoices_of_unlinked_contacts_are_not_imported(invoicing, sync_now, in_xero):
+    raised = in_xero.raise_invoice(in_xero.contact_named("Kestrel Engineering Ltd")["ContactID"])
+    sync_now()
+    assert invoice_numbered(raised["InvoiceNumber"]) is None
+
+
+def test_invoice_of_an_unlinked_client_waits_and_says_how_to_link(invoicing, admin, sync_now, in_xero, make_client):
+    oakley = make_client(name="Oakley Joinery")
+    invoice = raise_invoice(admin, oakley)
+    sync_now()
+    page = html(admin.get(f"/invoices/{invoice.id}"))
+    assert "isn&#39;t linked to a Xero contact" in page and "Tools &gt; Integrations &gt; Xero" in page
+    assert "Not in Xero" in page and link_of(invoice) is None
+    contact = in_xero.contact_named("Oakley Joinery")
+    admin.post(f"{XERO}/contacts/{contact['ContactID']}/merge", {"client_id": oakley.id, "use": "xero"})
+    sync_now()
+    assert link_of(invoice) is not None
+    assert xero_invoice(in_xero, link_of(invoice).xero_invoice_id)["Contact"]["ContactID"] == contact["ContactID"]
+
+
+def test_invoice_raised_before_invoice_sync_was_enabled_is_not_sent(riverside, admin, sync_now, in_xero):
+    invoice = raise_invoice(admin, riverside)
+    assert "invoice sync is off" in html(admin.get(f"/invoices/{invoice.id}"))
+    enable_invoice_sync(admin, in_xero)
+    sync_now()
+    assert link_of(invoice) is None
+    assert "raised before invoice sync was turned on" in html(admin.get(f"/invoices/{invoice.id}"))
+
+
+def test_new_client_and_its_invoice_reach_xero_in_one_sync(invoicing, admin, sync_now, in_xero):
+    admin.post("/clients/new", {"name": "Fresh Start Bakery"})
+    invoice = raise_invoice(admin, client_named("Fresh Start Bakery"))
+    sync_now()
+    link = link_of(invoice)
+    assert link is not None
+    assert xero_invoice(in_xero, link.xero_invoice_id)["Contact"]["Name"] == "Fresh Start Bakery"
+
+
+# -- 3. Status and payments -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_xero_ui(xero_user):
+    """The Xero user, logged in to the sandbox's pages."""
+    xero_user.http.post(f"{xero_user.base_url}/login", data={"email": "xero@example.com", "password": "xero"})
+    return xero_user
+
+
+def approve_in_xero(in_xero_ui, xero_invoice_id):
+    in_xero_ui.http.post(f"{in_xero_ui.base_url}/AccountsReceivable/Approve", params={"InvoiceID": xero_invoice_id})
+
+
+def pay_in_xero(in_xero_ui, in_xero, xero_invoice_id, amount, day="2026-11-25"):
+    page = in_xero_ui.http.post(f"{in_xero_ui.base_url}/AccountsReceivable/Pay", params={"InvoiceID": xero_invoice_id},
+                                data={"account": bank(in_xero)["AccountID"], "amount": amount, "date": day,
+                                      "reference": "BACS"})
+    assert "Payment recorded" in page.text
+
+
+@pytest.fixture
+def sent(invoicing, admin, sync_now):
+    """A practice invoice (£360) that reached Xero as a draft."""
+    invoice = raise_invoice(admin, invoicing)
+    sync_now()
+    return invoice
+
+
+def test_approval_in_xero_shows_in_the_practice(sent, sync_now, in_xero_ui):
+    approve_in_xero(in_xero_ui, link_of(sent).xero_invoice_id)
+    sync_now()
+    db.session.expire_all()
+    assert db.session.get(Invoice, sent.id).status == "awaiting_payment"
+
+
+def test_payments_in_xero_update_amount_paid_due_and_status(sent, admin, sync_now, in_xero, in_xero_ui):
+    xero_id = link_of(sent).xero_invoice_id
+    approve_in_xero(in_xero_ui, xero_id)
+    pay_in_xero(in_xero_ui, in_xero, xero_id, "100.00")
+    sync_now()
+    invoice = db.session.get(Invoice, sent.id)
+    assert (invoice.amount_paid, invoice.amount_due, invoice.status) == (Decimal("100.00"), Decimal("260.00"),
+                                                                       "awaiting_payment")
+    pay_in_xero(in_xero_ui, in_xero, xero_id, "260.00")
+    sync_now()
+    sync_now()  # seeing the same payments again records nothing twice
+    invoice = db.session.get(Invoice, sent.id)
+    db.session.refresh(invoice)
+    assert (invoice.amount_paid, invoice.status, len(invoice.payments)) == (Decimal("360.00"), "paid", 2)
+    assert invoice.payments[0].reference == "BACS"
+
+
+def test_practice_payment_waits_for_approval_in_xero_then_goes_to_the_default_bank(
+        sent, admin, sync_now, in_xero, in_xero_ui):
+    admin.post(f"/invoices/{sent.id}/approve")
+    admin.post(f"/invoices/{sent.id}/payments", {"date": "2026-11-24", "amount": "60.00", "reference": "Cheque 12"})
+    sync_now()
+    xero_id = link_of(sent).xero_invoice_id
+    assert xero_invoice(in_xero, xero_id)["AmountPaid"] == 0
+    page = html(admin.get(f"/invoices/{sent.id}"))
+    assert "Waiting for the invoice to be approved in Xero" in page
+    approve_in_xero(in_xero_ui, xero_id)
+    sync_now()
+    in_xero_invoice = xero_invoice(in_xero, xero_id)
+    assert in_xero_invoice["AmountPaid"] == 60.0 and in_xero_invoice["AmountDue"] == 300.0
+    payment = in_xero.call("GET", f"Payments/{in_xero_invoice['Payments'][0]['PaymentID']}")["Payments"][0]
+    assert payment["Account"]["Code"] == "090" and payment["Reference"] == "Cheque 12"
+    sync_now()
+    invoice = db.session.get(Invoice, sent.id)
+    db.session.refresh(invoice)
+    assert len(invoice.payments) == 1 and invoice.amount_paid == Decimal("60.00")
+    assert "Waiting for the invoice" not in html(admin.get(f"/invoices/{sent.id}"))
+
+
+# -- 4. Edits ---------------------------------------------------------------------------------------
+
+
+def test_practice_edit_updates_the_xero_draft(sent, admin, sync_now, in_xero):
+    invoice = db.session.get(Invoice, sent.id)
+    response = admin.post(f"/invoices/{invoice.id}/edit", {
+        "date": "2026-11-20", "due_date": "2026-12-20", "reference": "", "version": invoice.version,
+        "lines-0-description": "Year-end accounts and tax return", "lines-0-quantity": "1",
+        "lines-0-unit_price": "500.00", "lines-0-tax_rate": "20"})
+    assert response.status_code == 302, html(response)[:1500]
+    sync_now()
+    draft = xero_invoice(in_xero, link_of(invoice).xero_invoice_id)
+    assert draft["Status"] == "DRAFT" and draft["Total"] == 600.0
+    assert draft["LineItems"][0]["Description"] == "Year-end accounts and tax return"
+    assert draft["DueDateString"].startswith("2026-12-20")
+
+
+def test_once_approved_in_xero_xero_values_win_and_the_invoice_is_read_only(sent, admin, sync_now, in_xero, in_xero_ui):
+    xero_id = link_of(sent).xero_invoice_id
+    approve_in_xero(in_xero_ui, xero_id)
+    in_xero.call("POST", f"Invoices/{xero_id}", json={"Invoices": [{"LineItems": [
+        {"Description": "Agreed fee", "Quantity": 1, "UnitAmount": 250, "AccountCode": "200"}]}]})
+    sync_now()
+    invoice = db.session.get(Invoice, sent.id)
+    db.session.refresh(invoice)
+    assert invoice.total == Decimal("300.00") and invoice.lines[0].description == "Agreed fee"
+    assert "Approved in Xero" in services.invoice_lock_reason(invoice) or invoice.status != "draft"
+    response = admin.get(f"/invoices/{invoice.id}/edit")
+    assert response.status_code == 303
+
+
+def test_lock_reason_holds_even_for_a_practice_draft(sent, sync_now, in_xero_ui):
+    from plugins.xero.plugin import invoice_lock_reason
+
+    link = link_of(sent)
+    link.xero_status = "AUTHORISED"
+    assert "Xero's values win" in invoice_lock_reason(invoice=db.session.get(Invoice, sent.id))
+
+
+# -- 5. Non-destructive -------------------------------------------------------------------------------
+
+
+def test_voiding_in_the_practice_leaves_the_xero_invoice_alone(sent, admin, sync_now, in_xero):
+    admin.post(f"/invoices/{sent.id}/void")
+    sync_now()
+    assert xero_invoice(in_xero, link_of(sent).xero_invoice_id)["Status"] == "DRAFT"
+    assert "Voided here only" in html(admin.get(f"/invoices/{sent.id}"))
+
+
+def test_voiding_or_deleting_in_xero_leaves_the_practice_invoice_alone(invoicing, admin, sync_now, in_xero, in_xero_ui):
+    approved, draft = raise_invoice(admin, invoicing), raise_invoice(admin, invoicing)
+    sync_now()
+    approve_in_xero(in_xero_ui, link_of(approved).xero_invoice_id)
+    sync_now()
+    in_xero.call("POST", f"Invoices/{link_of(approved).xero_invoice_id}", json={"Invoices": [{"Status": "VOIDED"}]})
+    in_xero.call("POST", f"Invoices/{link_of(draft).xero_invoice_id}", json={"Invoices": [{"Status": "DELETED"}]})
+    sync_now()
+    db.session.expire_all()
+    assert db.session.get(Invoice, approved.id).status == "awaiting_payment"
+    assert db.session.get(Invoice, draft.id).status == "draft"
+    assert "Voided in Xero" in html(admin.get(f"/invoices/{approved.id}"))
+    assert "Deleted in Xero" in html(admin.get(f"/invoices/{draft.id}"))
+
+
+# -- 6. Troubleshooting on the invoice page -------------------------------------------------------------
+
+
+def test_disconnected_integration_says_reconnect(invoicing, admin, sync_now, xero_user, integrate):
+    xero_user.disconnect_app()
+    invoice = raise_invoice(admin, invoicing)
+    sync_now()
+    page = html(admin.get(f"/invoices/{invoice.id}"))
+    assert "the integration is disconnected" in page and "Reconnect Xero Integration" in page
+    integrate(first_sync=False)
+    sync_now()
+    assert link_of(invoice) is not None
+
+
+def test_xero_validation_error_is_shown_on_the_invoice(invoicing, admin, sync_now, in_xero):
+    invoice = raise_invoice(admin, invoicing)
+    in_xero.update_contact(contact_id_of("Riverside Yoga Studio"), ContactStatus="ARCHIVED")
+    sync_now()
+    page = html(admin.get(f"/invoices/{invoice.id}"))
+    assert "Xero refused this invoice: The contact &#39;Riverside Yoga Studio&#39; is archived" in page
+    assert "Try again" in page
+    in_xero.update_contact(contact_id_of("Riverside Yoga Studio"), ContactStatus="ACTIVE")
+    admin.post(f"{XERO}/invoices/{invoice.id}/retry")
+    sync_now()
+    assert link_of(invoice) is not None
+
+
+def test_a_rate_xero_does_not_have_is_refused_with_a_clear_message(invoicing, admin, sync_now):
+    invoice = raise_invoice(admin, invoicing, tax_rate="7")
+    sync_now()
+    assert "Xero has no sales tax rate of 7%" in html(admin.get(f"/invoices/{invoice.id}"))
+
+
+def test_waiting_invoice_offers_sync_now(invoicing, admin):
+    invoice = raise_invoice(admin, invoicing)
+    page = html(admin.get(f"/invoices/{invoice.id}"))
+    assert "on the next sync" in page and "Sync Now" in page
+
+
+# -- 7. Efficiency ---------------------------------------------------------------------------------
+
+
+def test_a_sync_with_nothing_changed_costs_two_xero_calls(invoicing, sync_now, sandbox):
+    sync_now()
+    sandbox.reset_stats()
+    sync_now()
+    stats = sandbox.stats()
+    assert stats["calls"] == {"GET /api.xro/2.0/Contacts": 1, "GET /api.xro/2.0/Invoices": 1}, stats
+
+
+def test_sixty_invoices_go_in_two_batches_each_with_a_saved_key(invoicing, sync_now, sandbox):
+    for _ in range(60):
+        services.create_invoice(invoicing, {"lines": [LINE]})
+    db.session.commit()
+    sandbox.reset_stats()
+    sync_now()
+    calls = sandbox.stats()["calls"]
+    assert calls.pop("PUT /api.xro/2.0/Invoices") == 2
+    assert calls == {"GET /api.xro/2.0/Contacts": 1, "GET /api.xro/2.0/Invoices": 1}
+    batches = db.session.scalars(select(WriteBatch).where(WriteBatch.kind == "invoice-create")).all()
+    assert sorted(len(b.object_ids) for b in batches) == [10, 50] and all(b.idempotency_key for b in batches)
+    assert db.session.scalar(select(func.count()).select_from(InvoiceLink)) == 60
+
+
+def test_a_lost_answer_creates_no_duplicate_invoice(invoicing, admin, sync_now, sandbox, in_xero):
+    invoice = raise_invoice(admin, invoicing)
+    number = invoice.number
+    sandbox.set_faults([{"endpoint": "PUT /api.xro/2.0/Invoices", "commit_then_500": 1.0}])
+    sync_now()
+    assert link_of(invoice) is None
+    sandbox.set_faults()
+    sync_now()
+    mine = [i for i in sales_invoices(in_xero, contact_id_of("Riverside Yoga Studio")) if i.get("Reference") == number]
+    assert len(mine) == 1 and link_of(invoice).xero_invoice_id == mine[0]["InvoiceID"]
+    assert invoice_numbered(mine[0]["InvoiceNumber"]).id == invoice.id
+
+
+# -- 8. Two workers at once -------------------------------------------------------------------------
+
+
+def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admin, app, in_xero):
+    from plugins.xero.jobs import sync_organisation
+
+    invoice = raise_invoice(admin, invoicing)
+    number = invoice.number
+    db.session.commit()
+    results, barrier = [], threading.Barrier(2)
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            results.append(sync_organisation(trigger="manual"))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    from plugins.xero.models import SyncRun
+
+    states = sorted(db.session.scalar(select(SyncRun.state).where(SyncRun.id == run_id)) for run_id in results)
+    assert states == ["finished", "skipped"]
+    mine = [i for i in sales_invoices(in_xero, contact_id_of("Riverside Yoga Studio")) if i.get("Reference") == number]
+    assert len(mine) == 1
