@@ -5,11 +5,14 @@ production; after each test every table is emptied.
 """
 import os
 import re
+from unittest import mock
 
 import pytest
 from flask import g, request_started
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, inspect, text
+from werkzeug.security import generate_password_hash
 
 from . import create_app, services
 from .extensions import db
@@ -65,6 +68,27 @@ def app_config():
     return {"TESTING": True, "REDIS_URL": os.environ.get("REDIS_URL")}
 
 
+def _fast_password_hash(password):
+    return generate_password_hash(password, "pbkdf2:sha256:1000")
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every test's app (Jinja checks each source's checksum)."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CACHE = _MemoryBytecodeCache()
+
+
 def _fresh_globals(_sender, **_extra):
     """Empty ``g`` at the start of each test request, as a production request would find it.
 
@@ -81,6 +105,7 @@ def app(database_url, app_config, instance_path):
     os.environ.setdefault("BM_INSTANCE_PATH", instance_path)
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
     request_started.connect(_fresh_globals, application)
+    application.jinja_env.bytecode_cache = _TEMPLATE_CACHE
     with application.app_context():
         yield application
         db.session.remove()
@@ -137,7 +162,9 @@ def make_user(app):
     """Create a user: ``make_user("a@b.c", role="admin")`` (password "password")."""
 
     def factory(email, role="staff", password="password"):
-        user = services.create_user(email, password, role)
+        # A cheap hash: each scrypt costs ~0.1 s at creation and again at every test login.
+        with mock.patch("bm.models.generate_password_hash", _fast_password_hash):
+            user = services.create_user(email, password, role)
         db.session.commit()
         return user
 

@@ -30,3 +30,22 @@ def client_named(name):
 
 def html(response):
     return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def build_app(database_url):
+    """Build extra apps on the test database; their connections are closed after the test."""
+    from bm import create_app
+
+    apps = []
+
+    def build(**config):
+        application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, **config})
+        apps.append(application)
+        return application
+
+    yield build
+    for application in apps:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()

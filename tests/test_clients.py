@@ -27,8 +27,8 @@ def test_create_client_with_every_field(admin):
     assert client.created_at and client.updated_at and not client.archived
     page = html(admin.get(f"/clients/{client.id}"))
     assert "Client Ada Lovelace created." in page
-    for text in ("C0100", "Ada Lovelace", "ada@example.org", "NW1 6XE", "ADA01", "Prefers email."):
-        assert text in page
+    for shown in ("C0100", "Ada Lovelace", "ada@example.org", "NW1 6XE", "ADA01", "Prefers email."):
+        assert shown in page
 
 
 def test_blank_reference_gets_the_next_one(admin, make_client):

@@ -37,15 +37,14 @@ def test_secret_key_from_environment_wins(tmp_path, monkeypatch):
     assert from_environment(str(tmp_path))["SECRET_KEY"] == "from-env"
 
 
-def test_config_argument_overrides_environment(app):
-    other = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                        "BM_APP_NAME": "Ledgerly", "TESTING": True})
+def test_config_argument_overrides_environment(build_app):
+    other = build_app(BM_APP_NAME="Ledgerly")
     assert other.config["BM_APP_NAME"] == "Ledgerly"
     assert other.testing
 
 
-def test_app_name_from_config_is_shown(database_url, web):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "BM_APP_NAME": "Ledgerly", "TESTING": True})
+def test_app_name_from_config_is_shown(build_app):
+    app = build_app(BM_APP_NAME="Ledgerly")
     response = app.test_client().get("/login")
     assert "Ledgerly" in response.get_data(as_text=True)
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 from rq.job import Job
 
-from bm import create_app, hookimpl, jobs, services
+from bm import hookimpl, jobs, services
 from bm.extensions import db
 from bm.models import Client
 from bm.ui import PeriodicJob
@@ -193,8 +193,8 @@ def test_redis_unreachable_the_users_change_still_commits(app, admin, enqueuer):
     assert client_named("Offline Ltd") is not None
 
 
-def test_embedded_redis_when_redis_url_is_unset(database_url, tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None})
+def test_embedded_redis_when_redis_url_is_unset(build_app, tmp_path):
+    app = build_app(REDIS_URL=None)
     app.instance_path = str(tmp_path)
     connection = jobs.redis_connection(app)
     try:

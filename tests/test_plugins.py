@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bm import create_app, hookimpl, hookspecs, services
+from bm import hookimpl, hookspecs, services
 from bm.extensions import db
 from bm.models import PluginState
 from bm.ui import Action, Badge, IntegrationCard
@@ -56,22 +56,22 @@ def test_plugin_hooks_have_tests():
     assert not missing, f"hooks without a test_hook_<name>: {missing}"
 
 
-def test_plugins_are_found_through_the_bm_plugins_entry_point_group(database_url, monkeypatch):
+def test_plugins_are_found_through_the_bm_plugins_entry_point_group(build_app, monkeypatch):
     class Distribution:
         metadata = {"name": "bm-sample"}
         entry_points = [importlib.metadata.EntryPoint(name="sample", value=SAMPLE, group="bm.plugins"),
                         importlib.metadata.EntryPoint(name="other", value="os", group="not.ours")]
 
     monkeypatch.setattr(importlib.metadata, "distributions", lambda: [Distribution()])
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = build_app()
     names = [name for name, _plugin in app.extensions["bm.plugins"].installed()]
     assert names == ["sample"]
     assert "sample.index" in app.view_functions
 
 
-def test_entry_points_can_be_switched_off(database_url, monkeypatch):
+def test_entry_points_can_be_switched_off(build_app, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "distributions", lambda: pytest.fail("entry points were read"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "BM_LOAD_PLUGINS": False})
+    app = build_app(BM_LOAD_PLUGINS=False)
     assert app.extensions["bm.plugins"].installed() == []
 
 
@@ -186,8 +186,8 @@ def test_integrations_cards_not_shown_for_a_disabled_plugin(admin, contributor):
     assert "Ledger Link" not in html(admin.get("/tools/integrations"))
 
 
-def test_integrations_page_without_cards_explains_why(database_url, make_user):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "BM_LOAD_PLUGINS": False, "TESTING": True})
+def test_integrations_page_without_cards_explains_why(build_app, make_user):
+    app = build_app(BM_LOAD_PLUGINS=False)
     from bm.testing import Browser
 
     browser = Browser(app.test_client())
