@@ -252,3 +252,17 @@ class XeroTaxRate(db.Model):
     report_tax_type = db.Column(db.String(50), nullable=False, default="")
     status = db.Column(db.String(20), nullable=False, default="ACTIVE")
     read_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class UnlinkedContactInvoice(db.Model):
+    """A Xero sales invoice raised after invoice sync started, for a contact not linked yet.
+
+    When the contact is linked (Merge, Create in BrightManager), the next sync fetches these
+    by id and brings them in, since the pull's watermark has already passed them.
+    """
+
+    __tablename__ = "xero_unlinked_contact_invoices"
+
+    tenant_id = db.Column(db.String(64), primary_key=True)
+    invoice_id = db.Column(db.String(64), primary_key=True)
+    contact_id = db.Column(db.String(64), nullable=False, index=True)

@@ -91,7 +91,7 @@ def invoicing(riverside, admin, in_xero):
 
 def test_integration_settings_offer_the_banks_sales_accounts_and_tax_rates_from_xero(integrated, admin):
     page = html(admin.get(f"{XERO}/"))
-    assert "Integration Settings" in page
+    assert "Integration Settings" in page and "Invoice sync: off." in page
     page = html(admin.get(f"{XERO}/settings"))
     for label in ("Integration Settings", "Enable Invoice Sync", "Default Bank", "Save"):
         assert label in page
@@ -108,6 +108,7 @@ def test_enable_invoice_sync_records_the_moment_and_the_default_bank(integrated,
     assert settings.invoice_sync_enabled and settings.invoice_sync_enabled_at is not None
     assert settings.default_bank_account_name == "Business Savings Account (091)"
     assert "On since" in html(admin.get(f"{XERO}/settings"))
+    assert "Invoice sync: on since" in html(admin.get(f"{XERO}/"))
 
 
 def test_default_bank_must_be_chosen(integrated, admin, in_xero):
@@ -205,6 +206,17 @@ def test_xero_invoices_of_unlinked_contacts_are_not_imported(invoicing, sync_now
     raised = in_xero.raise_invoice(in_xero.contact_named("Kestrel Engineering Ltd")["ContactID"])
     sync_now()
     assert invoice_numbered(raised["InvoiceNumber"]) is None
+
+
+def test_xero_invoice_for_a_new_customer_comes_in_once_the_contact_is_linked(invoicing, admin, sync_now, in_xero):
+    oakley = in_xero.contact_named("Oakley Joinery")
+    raised = in_xero.raise_invoice(oakley["ContactID"], "80.00")
+    sync_now()  # Oakley is now a Xero customer, listed for matching, not linked yet
+    assert invoice_numbered(raised["InvoiceNumber"]) is None
+    admin.post(f"{XERO}/contacts/{oakley['ContactID']}/create")
+    sync_now()
+    invoice = invoice_numbered(raised["InvoiceNumber"])
+    assert invoice is not None and invoice.client.name == "Oakley Joinery" and invoice.total == Decimal("96.00")
 
 
 def test_invoice_of_an_unlinked_client_waits_and_says_how_to_link(invoicing, admin, sync_now, in_xero, make_client):
@@ -314,6 +326,17 @@ def test_practice_payment_waits_for_approval_in_xero_then_goes_to_the_default_ba
     assert "Waiting for the invoice" not in html(admin.get(f"/invoices/{sent.id}"))
 
 
+def test_a_draft_edited_in_xero_is_edited_here(invoicing, sync_now, in_xero):
+    raised = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "50.00", status="DRAFT")
+    sync_now()
+    assert invoice_numbered(raised["InvoiceNumber"]).status == "draft"
+    in_xero.call("POST", f"Invoices/{raised['InvoiceID']}", json={"Invoices": [{"LineItems": [
+        {"Description": "Work, revised", "Quantity": 2, "UnitAmount": 50, "AccountCode": "200"}]}]})
+    sync_now()
+    invoice = invoice_numbered(raised["InvoiceNumber"])
+    assert invoice.lines[0].description == "Work, revised" and invoice.total == Decimal("120.00")
+
+
 # -- 4. Edits ---------------------------------------------------------------------------------------
 
 
@@ -340,17 +363,17 @@ def test_once_approved_in_xero_xero_values_win_and_the_invoice_is_read_only(sent
     invoice = db.session.get(Invoice, sent.id)
     db.session.refresh(invoice)
     assert invoice.total == Decimal("300.00") and invoice.lines[0].description == "Agreed fee"
-    assert "Approved in Xero" in services.invoice_lock_reason(invoice) or invoice.status != "draft"
-    response = admin.get(f"/invoices/{invoice.id}/edit")
-    assert response.status_code == 303
+    assert invoice.status == "awaiting_payment"
+    assert admin.get(f"/invoices/{invoice.id}/edit").status_code == 303
 
 
-def test_lock_reason_holds_even_for_a_practice_draft(sent, sync_now, in_xero_ui):
+def test_hook_invoice_lock_reason_makes_an_invoice_approved_in_xero_read_only(sent):
     from plugins.xero.plugin import invoice_lock_reason
 
-    link = link_of(sent)
-    link.xero_status = "AUTHORISED"
-    assert "Xero's values win" in invoice_lock_reason(invoice=db.session.get(Invoice, sent.id))
+    invoice = db.session.get(Invoice, sent.id)
+    assert invoice_lock_reason(invoice=invoice) is None  # still a draft in Xero: editable here
+    link_of(sent).xero_status = "AUTHORISED"
+    assert "Xero's values win" in services.invoice_lock_reason(invoice)
 
 
 # -- 5. Non-destructive -------------------------------------------------------------------------------

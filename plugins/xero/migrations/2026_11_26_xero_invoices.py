@@ -1,4 +1,5 @@
-"""Xero invoice sync: invoice and payment links, the enable-moment baseline, tax rates.
+"""Xero invoice sync: invoice and payment links, the enable-moment baseline, tax rates,
+invoices waiting for their contact to be linked.
 
 Revision ID: 75d84d20c607
 Revises: e137efc28044
@@ -38,6 +39,15 @@ def upgrade():
     sa.Column('read_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'tax_type', name=op.f('pk_xero_tax_rates'))
     )
+    op.create_table('xero_unlinked_contact_invoices',
+    sa.Column('tenant_id', sa.String(length=64), nullable=False),
+    sa.Column('invoice_id', sa.String(length=64), nullable=False),
+    sa.Column('contact_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('tenant_id', 'invoice_id', name=op.f('pk_xero_unlinked_contact_invoices'))
+    )
+    with op.batch_alter_table('xero_unlinked_contact_invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_xero_unlinked_contact_invoices_contact_id'), ['contact_id'], unique=False)
+
     op.create_table('xero_invoice_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invoice_id', sa.Integer(), nullable=False),
@@ -71,6 +81,10 @@ def upgrade():
 def downgrade():
     op.drop_table('xero_payment_links')
     op.drop_table('xero_invoice_links')
+    with op.batch_alter_table('xero_unlinked_contact_invoices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_xero_unlinked_contact_invoices_contact_id'))
+
+    op.drop_table('xero_unlinked_contact_invoices')
     op.drop_table('xero_tax_rates')
     op.drop_table('xero_invoice_sync_starts')
     op.drop_table('xero_baseline_invoices')

@@ -27,7 +27,7 @@ from bm.models import Client, Invoice, Payment, utcnow
 
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      WriteBatch, XeroTaxRate)
+                      UnlinkedContactInvoice, WriteBatch, XeroTaxRate)
 from ..outbox import active_connection, integration_settings, live_link, waiting_entry
 from .contacts import KEY_STILL_VALID, _naive, mark_customers
 
@@ -38,6 +38,7 @@ APPROVED_IN_XERO = ("AUTHORISED", "PAID")
 GONE_IN_XERO = ("VOIDED", "DELETED")
 CENT = Decimal("0.01")
 EDITED_FIELDS = ("date", "due_date", "lines")
+IDS_PER_CALL = 40  # Xero answers 404 once a URL holds about 53 invoice ids
 
 
 # -- what the organisation offers (read on the settings page) -----------------------------------
@@ -215,13 +216,40 @@ def _apply_page(tenant_id, invoices, run):
                     take_xero_changes(link, data, run)
                 elif recognise_our_invoice(tenant_id, data, run):
                     pass
-                elif data.get("Status") in GONE_IN_XERO or data["InvoiceID"] in baseline:
+                elif data["InvoiceID"] in baseline:
                     continue
+                elif data.get("Status") in GONE_IN_XERO:
+                    _forget_unlinked(tenant_id, [data["InvoiceID"]])
                 elif data["Contact"]["ContactID"] in clients:
                     import_invoice(tenant_id, clients[data["Contact"]["ContactID"]], data, run)
+                    _forget_unlinked(tenant_id, [data["InvoiceID"]])
+                else:
+                    db.session.merge(UnlinkedContactInvoice(tenant_id=tenant_id, invoice_id=data["InvoiceID"],
+                                                            contact_id=data["Contact"]["ContactID"]))
         except services.ValidationError as exc:
             run.note_error(f"Invoice {data.get('InvoiceNumber') or data['InvoiceID']} from Xero could not be "
                            f"saved: {'; '.join(exc.errors.values())}", data)
+
+
+def _forget_unlinked(tenant_id, invoice_ids):
+    db.session.execute(delete(UnlinkedContactInvoice).where(
+        UnlinkedContactInvoice.tenant_id == tenant_id, UnlinkedContactInvoice.invoice_id.in_(invoice_ids)))
+
+
+def import_for_newly_linked_contacts(xero, tenant_id, run):
+    """Bring in the invoices Xero raised (after the start) for contacts that have been linked since.
+
+    They are read by id, a few dozen a call; a sync where no such contact was linked makes no call.
+    """
+    ids = list(db.session.scalars(select(UnlinkedContactInvoice.invoice_id).join(ContactLink, (
+        ContactLink.contact_id == UnlinkedContactInvoice.contact_id) & (ContactLink.tenant_id == tenant_id) & (
+        ContactLink.archived_at.is_(None))).where(UnlinkedContactInvoice.tenant_id == tenant_id)))
+    for start in range(0, len(ids), IDS_PER_CALL):
+        chunk = ids[start:start + IDS_PER_CALL]
+        for page in xero.pages("Invoices", "Invoices", {"IDs": ",".join(chunk)}):
+            _apply_page(tenant_id, [data for data in page if check_invoice(data) is None], run)
+        _forget_unlinked(tenant_id, chunk)
+        db.session.commit()
 
 
 def practice_values(tenant_id, data, with_reference):
@@ -678,9 +706,9 @@ def why_not_in_xero(invoice):
         return "disconnected", connection.status_reason
     if connection is None or sync_start(connection.tenant_id) is None:
         return "sync_off", ""
+    if invoice.status == "void" and (entry is None or entry.state == "pending"):
+        return "void", ""
     if entry is None:
-        if invoice.status == "void":
-            return "void", ""
         return "before_enabled", ""
     if entry.state == "attention":
         return "refused", entry.last_error
@@ -709,6 +737,7 @@ def sync_invoices(xero, connection, run):
     run.phase("Fetching invoices from Xero", 80)
     pull_invoices(xero, connection, run)
     if sync_start(connection.tenant_id) is not None:
+        import_for_newly_linked_contacts(xero, connection.tenant_id, run)
         run.phase("Sending invoices to Xero", 85)
         push_invoices(xero, connection.tenant_id, run)
         run.phase("Sending payments to Xero", 88)
