@@ -6,14 +6,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench clean
 
+# Quiet: pip's output goes to $(VENV)/install.log and is shown only when the install fails.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "Installing BrightManager and its dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip > $(VENV)/install.log 2>&1 || true
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]' >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "pip install failed (log: $(VENV)/install.log)"; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@$(BIN)/python -m bm.devserver
+	@$(BIN)/python devserver.py
 
 test: $(STAMP)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
