@@ -481,12 +481,14 @@ def test_a_lost_answer_creates_no_duplicate_invoice(invoicing, admin, sync_now, 
 # -- 8. Two workers at once -------------------------------------------------------------------------
 
 
-def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admin, app, in_xero):
+def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admin, app, in_xero, sandbox):
     from plugins.xero.jobs import sync_organisation
 
     invoice = raise_invoice(admin, invoicing)
     number = invoice.number
     db.session.commit()
+    # A slow Xero keeps the first sync inside the lock while the second one arrives.
+    sandbox.set_faults([{"endpoint": "GET /api.xro/2.0/Contacts", "timeout": 1.0, "timeout_seconds": 0.5}])
     results, barrier = [], threading.Barrier(2)
 
     def worker():
