@@ -2,21 +2,12 @@
 from urllib.parse import urlsplit
 
 import pytest
-from flask import url_for
 
 from bm import services
 from bm.extensions import db
-from conftest import html
+from support import html, sample_url
 
 PUBLIC_ENDPOINTS = {"auth.login", "views.htmx_js", "static"}
-
-
-def sample_url(app, rule):
-    """Build a URL for ``rule`` with made-up values for its arguments."""
-    values = {name: 1 if "int" in type(rule._converters[name]).__name__.lower() else "x"
-              for name in rule.arguments}
-    with app.test_request_context():
-        return url_for(rule.endpoint, **values)
 
 
 def protected_rules(app, method):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bm.extensions import db
 from bm.models import Client
-from conftest import client_named, html
+from support import client_named, html
 
 GOOD_CSV = (
     "Reference,Name,Email,Phone,Town,Post code,VAT number,Favourite colour\n"

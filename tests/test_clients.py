@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text, update
 from bm import services
 from bm.extensions import db
 from bm.models import Client
-from conftest import client_named, html
+from support import client_named, html
 
 FULL_CLIENT = {
     "reference": "C0100", "kind": "individual", "name": "", "first_name": "Ada", "last_name": "Lovelace",

@@ -4,8 +4,7 @@ import re
 import pytest
 
 from bm.extensions import db
-from conftest import html
-from test_auth import sample_url
+from support import html, sample_url
 
 
 def post_rules(app):

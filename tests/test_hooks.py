@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bm import hookimpl, services
 from bm.extensions import db
 from bm.models import Client, Invoice, PluginState
-from conftest import client_named, html
+from support import client_named, html
 
 LIFECYCLE_HOOKS = ("client_created", "client_updated", "client_archived", "clients_imported",
                    "invoice_created", "invoice_updated", "payment_recorded")

@@ -11,7 +11,7 @@ from bm import hookimpl, jobs, services
 from bm.extensions import db
 from bm.models import Client
 from bm.ui import PeriodicJob
-from conftest import client_named
+from support import client_named
 
 REAL_REDIS = os.environ.get("REDIS_URL")
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bm import services
 from bm.extensions import db
 from bm.models import Invoice, Payment
-from conftest import html
+from support import html
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bm import hookimpl, hookspecs, services
 from bm.extensions import db
 from bm.models import PluginState
 from bm.ui import Action, Badge, IntegrationCard
-from conftest import html
+from support import html
 
 SAMPLE = "sample_plugin"
 TESTS = Path(__file__).parent

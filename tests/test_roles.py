@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from bm.extensions import db
 from bm.models import PracticeSettings, User
-from conftest import html
+from support import html
 
 ADMIN_PAGES = ["/tools/plugins", "/tools/users/", "/tools/settings"]
 
