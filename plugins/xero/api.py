@@ -7,7 +7,6 @@ dicts in the shapes of Xero's OpenAPI spec.
 import logging
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -131,26 +130,37 @@ def xero_date(value):
 
 
 class Pacer:
-    """Keeps calls under Xero's per-minute limit using the X-MinLimit-Remaining header."""
+    """Keeps calls under Xero's per-minute limit using the X-MinLimit-Remaining header.
 
-    def __init__(self, sleep=time.sleep, clock=time.monotonic, reserve=1):
-        self.sleep, self.clock, self.reserve = sleep, clock, reserve
-        self.recent = deque()
+    Xero counts calls in a fixed window per organisation that starts at a time we cannot see.
+    The pacer notes when a window began (our first call, or the call after which the
+    remaining count went up) and, when the allowance is nearly spent, waits until a minute
+    after that, so the next call falls in a fresh window instead of meeting a 429.
+    """
+
+    def __init__(self, sleep=time.sleep, clock=time.monotonic, reserve=1, margin=1.0):
+        self.sleep, self.clock, self.reserve, self.margin = sleep, clock, reserve, margin
+        self.window_start = self.last_remaining = self.sent_at = None
 
     def before_call(self):
-        now = self.clock()
-        while self.recent and now - self.recent[0] >= 60:
-            self.recent.popleft()
-        self.recent.append(now)
+        self.sent_at = self.clock()
+        if self.window_start is None or self.sent_at - self.window_start >= 60:
+            self.window_start, self.last_remaining = self.sent_at, None
 
     def after_response(self, headers):
         remaining = headers.get("X-MinLimit-Remaining")
-        if remaining is not None and remaining.isdigit() and int(remaining) <= self.reserve and self.recent:
-            wait = 60 - (self.clock() - self.recent[0])
+        if remaining is None or not remaining.isdigit():
+            return
+        remaining = int(remaining)
+        if self.last_remaining is not None and remaining > self.last_remaining:
+            self.window_start = self.sent_at  # Xero's window rolled over before this call
+        self.last_remaining = remaining
+        if remaining <= self.reserve:
+            wait = self.window_start + 60 + self.margin - self.clock()
             if wait > 0:
-                log.info("pacing Xero calls: waiting %.1f s for the minute limit", wait)
+                log.info("pacing Xero calls: waiting %.1f s for the next minute's allowance", wait)
                 self.sleep(wait)
-                self.recent.clear()
+            self.window_start = self.last_remaining = None
 
 
 class XeroClient:
@@ -284,7 +294,8 @@ class XeroClient:
                     raise XeroUnavailable(f"Xero could not be reached ({exc.__class__.__name__}).") from exc
                 self._wait(attempt)
                 continue
-            self.pacer.after_response(response.headers)
+            if response.status_code != 429:  # a refusal says when to return in Retry-After
+                self.pacer.after_response(response.headers)
             if response.status_code < 400:
                 return response
             if response.status_code == 401 and not refreshed and "TokenExpired" in response.text:
@@ -309,6 +320,7 @@ class XeroClient:
             raise RateLimited(problem, retry_after)
         log.info("Xero rate limit (%s): waiting %s s", problem, retry_after)
         self.sleep(retry_after)
+        self.pacer.window_start = self.pacer.last_remaining = None
 
     def _wait(self, attempt):
         self.sleep(self.backoff * (2 ** attempt))
