@@ -226,7 +226,7 @@ class XeroClient:
 
     def connections(self):
         """The organisations this token may reach (``[{id, tenantId, tenantName, ...}]``)."""
-        return self._send("GET", self.urls.connections, tenant=False).json()
+        return _json(self._send("GET", self.urls.connections, tenant=False))
 
     def delete_connection(self, connection_id):
         """Disconnect the app from one organisation."""
@@ -246,7 +246,7 @@ class XeroClient:
         headers = {}
         if modified_since:
             headers["If-Modified-Since"] = modified_since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        return self._send("GET", f"{self.urls.api}/{path}", params=params, headers=headers).json()
+        return _json(self._send("GET", f"{self.urls.api}/{path}", params=params, headers=headers))
 
     def pages(self, path, key, params=None, modified_since=None, page_size=PAGE_SIZE):
         """Yield each page (a list of records) of a paged list, ``page_size`` at a time."""
@@ -269,7 +269,8 @@ class XeroClient:
             method, f"{self.urls.api}/{path}", params={"summarizeErrors": "false"},
             json={key: records}, idempotency_key=idempotency_key,
         )
-        return response.json().get(key) or []
+        body = _json(response)
+        return (body.get(key) if isinstance(body, dict) else None) or []
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -324,6 +325,17 @@ class XeroClient:
 
     def _wait(self, attempt):
         self.sleep(self.backoff * (2 ** attempt))
+
+
+def _json(response):
+    try:
+        body = response.json()
+    except ValueError:
+        raise XeroError(f"Xero sent a response that is not valid JSON ({len(response.content)} bytes).",
+                        response.status_code) from None
+    if not isinstance(body, (dict, list)):
+        raise XeroError("Xero sent a response of an unexpected shape.", response.status_code)
+    return body
 
 
 def new_idempotency_key():

@@ -164,7 +164,9 @@ def finish_authorisation(args):
     try:
         tokens = identity_client().exchange_code(args["code"], callback_url(), pending["verifier"])
     except XeroAuthError as exc:
-        raise AuthorisationFailed(str(exc)) from exc
+        raise AuthorisationFailed("Xero refused the sign-in: its authorisation could not be used "
+                                  "(expired, already used, or not from this browser). "
+                                  "Start again with Integrate with Xero.") from exc
     connection = XeroConnection(status="pending", encrypted_tokens=encrypt_tokens(tokens),
                                 access_expires_at=_expiry(tokens), scopes=tokens.get("scope", ""))
     db.session.add(connection)

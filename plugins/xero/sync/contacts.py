@@ -133,7 +133,12 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
             continue
         to_xero, to_practice = reconcile(link, contact, run)
         if to_practice:
-            services.update_client(link.client, to_practice, source="xero")
+            try:
+                with db.session.begin_nested():
+                    services.update_client(link.client, to_practice, source="xero")
+            except services.ValidationError as exc:
+                run.note_error(f"Skipped Xero's changes to {link.client.name}: {exc}", contact.data)
+                continue
             run.count("clients_updated")
         if to_xero:
             updates.append((link, to_xero))
@@ -142,7 +147,7 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
     db.session.commit()
     for start in range(0, len(updates), BATCH_SIZE):
         _push_updates(xero, updates[start:start + BATCH_SIZE], run)
-    close_outbox("client", client_ids - {link.client_id for link, _ in updates if link.client_id in run.failed_clients})
+    close_outbox("client", client_ids)
 
 
 def _push_updates(xero, updates, run):
@@ -155,7 +160,6 @@ def _push_updates(xero, updates, run):
     for (link, _fields), element in zip(updates, elements):
         if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
             message = _messages(element)
-            run.failed_clients.add(link.client_id)
             needs_attention(link.client_id, message)
             run.note_error(f"Xero refused the update of {link.client.name}: {message}")
             continue

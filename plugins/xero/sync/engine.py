@@ -29,7 +29,7 @@ class RunRecorder:
 
     def __init__(self, run):
         self.run = run
-        self.counts, self.errors, self.failed_clients = dict(run.counts or {}), [], set()
+        self.counts, self.errors = dict(run.counts or {}), []
 
     def count(self, name, amount=1):
         self.counts[name] = self.counts.get(name, 0) + amount
