@@ -1,0 +1,121 @@
+"""Fixtures for the browser tests: the running stack, Debian's Chromium, a signed-in page, axe.
+
+Run with `make test`. Without a Chromium the tests are skipped, saying so. Set
+BM_SCREENSHOTS=1 to write the screenshots to docs/screenshots/ (otherwise they go to the
+run's temp folder, so a test run leaves the work tree alone).
+"""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("BM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") \
+    or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+NO_CHROMIUM = ("Chromium not found (looked for `chromium` and `chromium-browser` on PATH and /usr/bin/chromium): "
+               "browser tests skipped. Install it with `apt-get install -y chromium` (.ci/run does), "
+               "or point BM_CHROMIUM at a Chromium binary.")
+TIMEOUT_MS = 15_000
+
+requires_chromium = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """Sandbox, web app and worker running as `make run` runs them; stopped after the session."""
+    running = Stack(tmp_path_factory.mktemp("e2e"))
+    try:
+        running.start()
+    except Exception:
+        running.stop()
+        raise
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    """Where screenshots go: docs/screenshots with BM_SCREENSHOTS=1, else the run's temp folder."""
+    folder = ROOT / "docs" / "screenshots" if os.environ.get("BM_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="class")
+def context(browser, stack):
+    """One browser for the whole walk: a practice admin who is also logged in to Xero later."""
+    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 800}, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="class")
+def page(context):
+    page = context.new_page()
+    yield page
+    page.close()
+
+
+# An ordered walk: once a step fails, the later steps are skipped rather than failing for the same reason.
+
+def pytest_runtest_makereport(item, call):
+    if "incremental" in item.keywords and call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
+        item.parent._failed_step = item.name
+
+
+def pytest_runtest_setup(item):
+    if "incremental" in item.keywords:
+        failed = getattr(item.parent, "_failed_step", None)
+        if failed is not None:
+            pytest.skip(f"an earlier step failed ({failed})")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "incremental: later steps are skipped once a step fails")
+
+
+# Accessibility: axe-core as shipped inside the axe-playwright-python wheel, injected from disk.
+
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page):
+    """Run axe-core on the page; return its violations (every impact)."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    page.evaluate(AXE_SCRIPT)
+    return page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+
+
+class AxeLog:
+    """Every page checked, with its violations; written to the temp folder as JSON."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pages = {}
+
+    def check(self, page, name):
+        violations = axe_violations(page)
+        self.pages[name] = [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+                             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
+        self.path.write_text(json.dumps(self.pages, indent=1))
+        serious = [v for v in self.pages[name] if v["impact"] in SERIOUS]
+        assert not serious, f"axe found serious violations on {name}: {json.dumps(serious, indent=1)}"
+
+
+@pytest.fixture(scope="session")
+def axe(tmp_path_factory):
+    return AxeLog(tmp_path_factory.mktemp("axe") / "axe.json")

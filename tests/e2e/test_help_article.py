@@ -1,0 +1,196 @@
+"""Follow the Xero help article in a real browser, step by step, as a practice admin would.
+
+Every element is found by the label the article (or the screen) uses. The steps share one
+browser and one running stack, in order; once a step fails the rest are skipped.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import requires_chromium
+
+pytestmark = [pytest.mark.e2e, requires_chromium]
+
+ORGANISATION = "Demo Company (UK)"
+
+
+def shot(page, screenshots, name, full_page=False):
+    path = screenshots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 5000
+
+
+def open_xero_page(page):
+    """Tools > Integrations > Xero, through the menus."""
+    page.get_by_role("navigation", name="Main").get_by_text("Tools").click()
+    page.get_by_role("link", name="Integrations").click()
+    page.get_by_role("link", name=re.compile("Xero")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Xero")
+
+
+def sync_now(page):
+    """Tools > Integrations > Xero > Sync Now, then wait for the progress bar to finish."""
+    open_xero_page(page)
+    page.get_by_role("button", name="Sync Now").click()
+    expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+    return page.locator("#sync-run").inner_text()
+
+
+def xero_page(context, stack, path):
+    """A new tab on Xero (the sandbox); the browser is already logged in there."""
+    xero = context.new_page()
+    xero.goto(stack.xero_url + path)
+    return xero
+
+
+@pytest.mark.incremental
+class TestHelpArticle:
+    def test_sign_in(self, page, axe, screenshots):
+        page.goto("/")
+        expect(page.get_by_role("heading", name=re.compile("Sign in"))).to_be_visible()
+        axe.check(page, "sign in")
+        page.get_by_label("Email").fill("admin@example.com")
+        page.get_by_label("Password").fill("admin")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Clients", level=1)).to_be_visible()
+        shot(page, screenshots, "clients")
+        axe.check(page, "client list")
+
+    def test_integrate_with_xero(self, page, stack, axe, screenshots):
+        open_xero_page(page)
+        axe.check(page, "Xero start")
+        page.get_by_role("link", name="Integrate with Xero").click()
+        expect(page).to_have_url(re.compile(re.escape(stack.xero_url)))
+        page.get_by_label("Email address").fill("xero@example.com")
+        page.get_by_label("Password").fill("xero")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Allow access")).to_be_visible()
+        page.get_by_label("Organisation").select_option(label=ORGANISATION)
+        shot(page, screenshots, "xero-consent")
+        page.get_by_role("button", name="Allow access").click()
+        expect(page).to_have_url(re.compile(re.escape(stack.url) + ".*/organisation"))
+        axe.check(page, "choose organisation")
+        page.get_by_label("Organisation").select_option(label=ORGANISATION)
+        page.get_by_role("button", name="Confirm organisation").click()
+        expect(page.get_by_text(f"Connected to {ORGANISATION}. Your first sync has been queued.")).to_be_visible()
+        shot(page, screenshots, "debug-after-connect")
+
+    def test_first_sync_shows_progress_then_the_scored_list(self, page, axe, screenshots):
+        expect(page.get_by_role("progressbar", name="Sync progress")).to_be_visible()
+        expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+        page.reload()
+        rows = page.locator("table.xero-list tbody tr")
+        expect(rows.first).to_be_visible()
+        patel = page.get_by_label("Client for Patel and Sons Ltd")
+        expect(patel.locator("option:checked")).to_have_text(re.compile(r"^\d+% – Patel & Sons Limited"))
+        expect(page.get_by_label("Client for Harbour View Café Limited").locator("option:checked")) \
+            .to_have_text(re.compile(r"^\d+% – Harbour View Cafe Ltd"))
+        shot(page, screenshots, "xero-list", full_page=True)
+        axe.check(page, "Xero list")
+
+    def test_merge_pop_up_is_keyboard_usable(self, page, axe, screenshots):
+        row = page.get_by_role("row", name=re.compile("Patel and Sons Ltd"))
+        merge = row.get_by_role("button", name="Merge")
+        merge.focus()
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog", name=re.compile("Merge Patel and Sons Ltd"))
+        expect(dialog).to_be_visible()
+        assert dialog.evaluate("d => d.matches(':modal') && d.contains(document.activeElement)")
+        for _ in range(8):  # Tab never leaves the pop-up
+            page.keyboard.press("Tab")
+            assert dialog.evaluate("d => d.contains(document.activeElement)")
+        for _ in range(8):
+            page.keyboard.press("Shift+Tab")
+            assert dialog.evaluate("d => d.contains(document.activeElement)")
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+        expect(merge).to_be_focused()
+
+    def test_merge_with_the_data_from_xero(self, page, axe, screenshots):
+        row = page.get_by_role("row", name=re.compile("Patel and Sons Ltd"))
+        row.get_by_role("button", name="Merge").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("cell", name="Patel & Sons Limited")).to_be_visible()
+        expect(dialog.get_by_role("cell", name="Patel and Sons Ltd")).to_be_visible()
+        dialog.get_by_label("Xero").check()
+        shot(page, screenshots, "merge-pop-up")
+        axe.check(page, "Merge pop-up")
+        dialog.get_by_role("button", name="Merge").click()
+        expect(page.get_by_text("Patel and Sons Ltd is now linked to Patel and Sons Ltd in Xero.")).to_be_visible()
+        expect(page.get_by_label("Client for Patel and Sons Ltd")).to_have_count(0)
+
+    def test_merge_with_the_data_from_brightmanager(self, page):
+        row = page.get_by_role("row", name=re.compile("Harbour View Café Limited"))
+        row.get_by_role("button", name="Merge").click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_label("BrightManager")).to_be_checked()
+        dialog.get_by_role("button", name="Merge").click()
+        expect(page.get_by_text("Harbour View Cafe Ltd is now linked to Harbour View Café Limited in Xero.")).to_be_visible()
+
+    def test_create_in_brightmanager(self, page):
+        row = page.get_by_role("row", name=re.compile("Kestrel Engineering Ltd"))
+        row.get_by_role("button", name="Create in BrightManager").click()
+        expect(page.get_by_text("Kestrel Engineering Ltd created and linked to Xero.")).to_be_visible()
+        expect(page.get_by_role("row", name=re.compile("Kestrel Engineering Ltd"))).to_have_count(0)
+
+    def test_client_file_xero_contact_opens_in_xero_and_unlinks(self, page, context, stack, axe, screenshots):
+        page.get_by_role("search").get_by_label("Search clients").fill("Kestrel")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Kestrel Engineering Ltd").click()
+        xero_contact = page.locator("#client-actions").get_by_text("Xero Contact")
+        xero_contact.click()
+        expect(page.get_by_role("link", name="Open in Xero")).to_be_visible()
+        shot(page, screenshots, "client-file")
+        axe.check(page, "client file")
+        with context.expect_page() as opened:
+            page.get_by_role("link", name="Open in Xero").click()
+        xero = opened.value
+        expect(xero.get_by_role("heading", name=re.compile("Kestrel Engineering Ltd"))).to_be_visible()
+        assert xero.url.startswith(stack.xero_url)
+        xero.close()
+        if not page.locator("#client-actions details[open]").count():
+            xero_contact.click()
+        page.once("dialog", lambda confirm: confirm.accept())
+        page.get_by_role("button", name="Unlink").click()
+        expect(page.get_by_text("Kestrel Engineering Ltd is no longer linked to Xero.")).to_be_visible()
+        expect(page.locator("#client-actions").get_by_text("Xero Contact")).to_have_count(0)
+
+    def test_merge_after_searching_other_clients(self, page):
+        open_xero_page(page)
+        row = page.get_by_role("row", name=re.compile("Kestrel Engineering Ltd"))
+        row.get_by_label("Search other clients for Kestrel Engineering Ltd").fill("Kestrel")
+        choice = row.get_by_label("Client for Kestrel Engineering Ltd")
+        expect(choice.locator("option").first).to_have_text(re.compile("Kestrel Engineering Ltd"))
+        row.get_by_role("button", name="Merge").click()
+        page.get_by_role("dialog").get_by_role("button", name="Merge").click()
+        expect(page.get_by_text("Kestrel Engineering Ltd is now linked")).to_be_visible()
+
+    def test_new_and_imported_clients_reach_xero_after_sync_now(self, page, context, stack, axe, tmp_path):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+        page.get_by_role("link", name="New client").click()
+        axe.check(page, "new client form")
+        page.get_by_label("Name").first.fill("Fresh Start Bakery")
+        page.get_by_label("Email").fill("hello@freshstart.example")
+        page.get_by_role("button", name="Save client").click()
+        expect(page.get_by_role("heading", name="Fresh Start Bakery")).to_be_visible()
+        expect(page.get_by_text("will be sent to Xero on the next sync")).to_be_visible()
+
+        csv = tmp_path / "clients.csv"
+        csv.write_text("Name,Email\nAlpha Analytics,a@alpha.example\nBeta Builders,b@beta.example\n")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+        page.get_by_role("link", name="Import CSV").click()
+        axe.check(page, "import clients")
+        page.get_by_label("CSV file").set_input_files(str(csv))
+        page.get_by_role("button", name="Preview import").click()
+        axe.check(page, "import preview")
+        page.get_by_role("button", name="Import 2 clients").click()
+        expect(page.get_by_text(re.compile("Imported 2 clients|2 clients imported"))).to_be_visible()
+
+        sync_now(page)
+        xero = xero_page(context, stack, "/Contacts")
+        for name in ("Fresh Start Bakery", "Alpha Analytics", "Beta Builders"):
+            xero.get_by_label("Search").fill(name)
+            xero.get_by_role("button", name="Search").click()
+            expect(xero.get_by_role("link", name=name)).to_be_visible()
+        xero.close()
