@@ -1,0 +1,57 @@
+"""`make bench`: run every benchmark module's run(), print a table, write results.json.
+
+``python -m tests.bench [matching sync pages]`` runs only the named ones.
+Each row is ``{name, value, unit, baseline, ratio}``; a row may add a ``detail`` sentence,
+which is printed under the table but not written to results.json.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+MODULES = ("matching", "sync", "pages")
+RESULTS = Path(__file__).with_name("results.json")
+FIELDS = ("name", "value", "unit", "baseline", "ratio")
+
+
+def print_table(results: list[dict]) -> None:
+    """Print the rows as a fixed-width table, details after it."""
+    width = max([len(row["name"]) for row in results] + [9])
+    print(f"{'benchmark':<{width}} {'value':>10} {'unit':<6} {'baseline':>9} {'ratio':>6}")
+    for row in results:
+        print(f"{row['name']:<{width}} {_number(row['value']):>10} {row['unit']:<6} "
+              f"{_number(row['baseline']):>9} {_number(row['ratio']):>6}")
+    details = [row for row in results if row.get("detail")]
+    if details:
+        print()
+        for row in details:
+            print(f"- {row['name']}: {row['detail']}")
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def main(names: list[str]) -> int:
+    results = []
+    started = time.perf_counter()
+    for name in names or MODULES:
+        module = importlib.import_module(f"tests.bench.bench_{name}")
+        began = time.perf_counter()
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        results += module.run()
+        print(f"bench: {name} took {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
+    print_table(results)
+    RESULTS.write_text(json.dumps([{key: row.get(key) for key in FIELDS} for row in results], indent=2) + "\n")
+    print(f"\n{len(results)} results in {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+          f" after {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,216 @@
+"""Benchmark the Xero sync against the sandbox (rate limits off): calls per sync and sync cost.
+
+Each scenario runs in a child process of its own (so peak RSS and CPU time are the sync's and
+nothing else's) against a sandbox running in yet another process (so Xero's work is not
+counted as ours). The app uses a SQLite file: the database work is in-process and its CPU
+counts, which is the honest side to err on.
+
+- calls: an organisation of 10,000 contacts (8,000 customers, 100 invoices) and, after
+  integrating, 10,000 new practice clients: the first sync; a sync with nothing changed right
+  after it; 100 contacts edited in Xero and 100 linked clients edited in the practice; a sync
+  with nothing changed again. Each is set against the fewest calls that could do the job: reads
+  in pages of 1000 (at least one per list), writes in batches of 50.
+- big: an organisation of 100,000 contacts (80,000 customers) against a practice of 1,000
+  unlinked clients: peak RSS and CPU time of the first sync.
+
+Run it alone with ``python -m tests.bench.bench_sync``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench import support
+
+PAGE, BATCH = 1000, 50
+FIRST_CONTACTS, FIRST_CUSTOMERS, FIRST_INVOICES, NEW_CLIENTS, CHANGES = 10_000, 8_000, 100, 10_000, 100
+BIG_CONTACTS, BIG_CUSTOMERS, BIG_CLIENTS = 100_000, 80_000, 1_000
+RSS_GOAL_MIB = 300
+
+
+def run() -> list[dict]:
+    """Run both scenarios against one sandbox process; return their result rows."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bm-bench-sync-") as folder, \
+            support.sandbox_process(Path(folder)) as sandbox:
+        for scenario in ("calls", "big"):
+            results += _in_child(scenario, sandbox.url, Path(folder) / scenario)
+    return results
+
+
+def _in_child(scenario: str, sandbox_url: str, folder: Path) -> list[dict]:
+    folder.mkdir()
+    done = subprocess.run([sys.executable, "-m", "tests.bench.bench_sync", scenario, sandbox_url, str(folder)],
+                          cwd=support.ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_sync {scenario} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- in the child process ---------------------------------------------------------------------
+
+
+class PhaseClock:
+    """CPU time spent inside chosen sync functions (wrapped where the engine looks them up)."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    def wrap(self, module, name):
+        original = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            started = support.cpu_seconds()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + support.cpu_seconds() - started
+
+        setattr(module, name, timed)
+
+    def reset(self):
+        self.seconds = {}
+
+
+def _sync(app, sandbox, connection_id):
+    """One sync as a worker runs it; return (SyncRun, API calls by endpoint, CPU s, wall s)."""
+    from bm.jobs import redis_connection
+    from plugins.xero.models import XeroConnection
+    from plugins.xero.oauth import client_for
+    from plugins.xero.sync import engine
+
+    from bm.extensions import db
+
+    sandbox.admin("POST", "stats/reset")
+    xero = client_for(db.session.get(XeroConnection, connection_id))
+    cpu, wall = support.cpu_seconds(), time.perf_counter()
+    run = engine.run_sync(xero, connection_id, redis_connection(app))
+    cpu, wall = support.cpu_seconds() - cpu, time.perf_counter() - wall
+    assert run.state == "finished", run.message
+    return run, sandbox.api_calls(), cpu, wall
+
+
+def _calls_row(label, calls, minimum, detail=""):
+    total = sum(calls.values())
+    return {"name": f"Xero calls: {label}", "value": total, "unit": "calls", "baseline": minimum,
+            "ratio": round(total / minimum, 2), "detail": detail or _by_endpoint(calls)}
+
+
+def _by_endpoint(calls):
+    return ", ".join(f"{key.replace('/api.xro/2.0/', '')} {count}" for key, count in sorted(calls.items()))
+
+
+def _pages(count):
+    return max(1, math.ceil(count / PAGE))
+
+
+def scenario_calls(sandbox, folder):
+    """First sync, nothing changed, 100 changes each side, nothing changed again."""
+    from sqlalchemy import select
+
+    from bm import services
+    from bm.extensions import db
+    from bm.models import Client
+    from plugins.xero.models import ContactLink
+    from plugins.xero.sync import contacts as contact_sync
+    from tests.xero.conftest import InXero
+
+    seeded = sandbox.fresh(contacts=FIRST_CONTACTS, customers=FIRST_CUSTOMERS, invoices=FIRST_INVOICES)
+    app = support.bench_app(folder, sandbox_url=sandbox.url)
+    clock = PhaseClock()
+    clock.wrap(contact_sync, "pull_contacts")
+    clock.wrap(contact_sync, "push_new_clients")
+    rows = []
+    with app.app_context():
+        connection = support.integrate(app, sandbox.url)
+        in_xero_total = len(InXero(sandbox.url).contacts_all())
+        services.import_clients(support.client_rows(NEW_CLIENTS))
+        db.session.commit()
+
+        run, calls, cpu, wall = _sync(app, sandbox, connection.id)
+        pulled, created = run.counts.get("contacts_pulled", 0), run.counts.get("contacts_created", 0)
+        assert created == NEW_CLIENTS, run.counts
+        minimum = _pages(in_xero_total) + _pages(seeded["invoices"]) + math.ceil(NEW_CLIENTS / BATCH)
+        rows.append(_calls_row(f"first sync, {in_xero_total:,} contacts + {NEW_CLIENTS:,} new clients",
+                               calls, minimum))
+        pull_cpu, push_cpu = clock.seconds["pull_contacts"], clock.seconds["push_new_clients"]
+        rows += [
+            {"name": "sync CPU per 1,000 contacts pulled", "value": round(pull_cpu / pulled * 1000, 3),
+             "unit": "s", "baseline": None, "ratio": None, "detail": f"{pulled:,} pulled in {pull_cpu:.1f} s CPU"},
+            {"name": "sync CPU per 1,000 clients pushed", "value": round(push_cpu / created * 1000, 3),
+             "unit": "s", "baseline": None, "ratio": None, "detail": f"{created:,} created in {push_cpu:.1f} s CPU"},
+            {"name": "sync CPU per 1,000 records, whole first sync", "value": round(cpu / (pulled + created) * 1000, 3),
+             "unit": "s", "baseline": None, "ratio": None,
+             "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall for {pulled + created:,} records"},
+        ]
+
+        run, calls, cpu, wall = _sync(app, sandbox, connection.id)
+        rows.append(_calls_row("nothing changed, right after the first sync", calls, 2,
+                               f"{_by_endpoint(calls)}; {run.counts.get('contacts_pulled', 0):,} contacts re-read"))
+
+        links = db.session.scalars(select(ContactLink).order_by(ContactLink.id).limit(2 * CHANGES)).all()
+        in_xero = InXero(sandbox.url)
+        in_xero.call("POST", "Contacts", json={"Contacts": [
+            {"ContactID": link.contact_id, "EmailAddress": f"changed.in.xero.{number}@example.com"}
+            for number, link in enumerate(links[:CHANGES])]})
+        for number, link in enumerate(links[CHANGES:]):
+            client = db.session.get(Client, link.client_id)
+            services.update_client(client, {**client.as_dict(), "phone": f"0117 555 {number:04d}"})
+        db.session.commit()
+        run, calls, cpu, wall = _sync(app, sandbox, connection.id)
+        assert run.counts.get("clients_updated") == CHANGES and run.counts.get("contacts_updated") == CHANGES, run.counts
+        rows.append(_calls_row(f"incremental, {CHANGES} changes each side", calls,
+                               _pages(CHANGES) + _pages(0) + math.ceil(CHANGES / BATCH)))
+
+        run, calls, cpu, wall = _sync(app, sandbox, connection.id)
+        rows.append(_calls_row("nothing changed, steady state", calls, 2))
+    support.stop_embedded_redis(app)
+    return rows
+
+
+def scenario_big(sandbox, folder):
+    """The first sync of 100,000 contacts: peak RSS and CPU per 1,000 contacts pulled."""
+    from bm import services
+    from bm.extensions import db
+
+    sandbox.fresh(contacts=BIG_CONTACTS, customers=BIG_CUSTOMERS)
+    app = support.bench_app(folder, sandbox_url=sandbox.url)
+    with app.app_context():
+        services.import_clients(support.client_rows(BIG_CLIENTS))  # before integrating: left for matching
+        db.session.commit()
+        connection = support.integrate(app, sandbox.url)
+        db.session.expire_all()
+        rss_before = support.peak_rss_mib()
+        run, calls, cpu, wall = _sync(app, sandbox, connection.id)
+        pulled = run.counts.get("contacts_pulled", 0)
+    support.stop_embedded_redis(app)
+    peak = support.peak_rss_mib()
+    return [
+        {"name": f"sync peak RSS, first sync of {pulled:,} contacts", "value": round(peak, 1), "unit": "MiB",
+         "baseline": RSS_GOAL_MIB, "ratio": round(peak / RSS_GOAL_MIB, 2),
+         "detail": f"{rss_before:.0f} MiB before the sync; baseline = the goal"},
+        {"name": f"sync CPU per 1,000 records, first sync of {pulled:,}", "value": round(cpu / pulled * 1000, 3),
+         "unit": "s", "baseline": None, "ratio": None,
+         "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall, {sum(calls.values())} calls, "
+                   f"{run.counts.get('contacts_to_match', 0):,} contacts to match against {BIG_CLIENTS:,} clients"},
+    ]
+
+
+def _child(scenario, sandbox_url, folder):
+    sandbox = support.SandboxAdmin(sandbox_url)
+    rows = {"calls": scenario_calls, "big": scenario_big}[scenario](sandbox, Path(folder))
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4:
+        _child(*sys.argv[1:])
+    else:
+        from tests.bench.__main__ import print_table
+
+        print_table(run())
