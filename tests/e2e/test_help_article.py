@@ -6,6 +6,7 @@ browser and one running stack, in order; once a step fails the rest are skipped.
 import re
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from .conftest import requires_chromium
@@ -42,6 +43,31 @@ def xero_page(context, stack, path):
     xero = context.new_page()
     xero.goto(stack.xero_url + path)
     return xero
+
+
+class XeroApi:
+    """Someone working in the organisation in Xero, through the Accounting API (a custom connection)."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.http = requests.Session()
+        token = self.http.post(f"{base_url}/connect/token", data={"grant_type": "client_credentials"},
+                               auth=("sandbox-app", "sandbox-secret"), timeout=10).json()
+        self.http.headers.update(Authorization=f"Bearer {token['access_token']}", Accept="application/json")
+
+    def call(self, method, path, **kwargs):
+        response = self.http.request(method, f"{self.base_url}/api.xro/2.0/{path}", timeout=10, **kwargs)
+        assert response.status_code < 300, response.text[:500]
+        return response.json()
+
+    def contact_named(self, name):
+        return self.call("GET", "Contacts", params={"where": f'Name=="{name}"'})["Contacts"][0]
+
+    def raise_invoice(self, contact_id, description, amount):
+        return self.call("PUT", "Invoices", json={"Invoices": [{
+            "Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Status": "AUTHORISED",
+            "LineItems": [{"Description": description, "Quantity": 1, "UnitAmount": amount, "AccountCode": "200"}]}]}
+        )["Invoices"][0]
 
 
 @pytest.mark.incremental
@@ -194,3 +220,164 @@ class TestHelpArticle:
             xero.get_by_role("button", name="Search").click()
             expect(xero.get_by_role("link", name=name)).to_be_visible()
         xero.close()
+
+    def test_archiving_a_client_leaves_the_xero_contact_active(self, page, context, stack):
+        page.get_by_role("search").get_by_label("Search clients").fill("Kestrel")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Kestrel Engineering Ltd").click()
+        page.once("dialog", lambda confirm: confirm.accept())
+        page.get_by_role("button", name="Archive").click()
+        expect(page.get_by_role("heading", name=re.compile("Kestrel Engineering Ltd"))).to_contain_text("Archived")
+        sync_now(page)
+        xero = xero_page(context, stack, "/Contacts")
+        xero.get_by_role("link", name="Kestrel Engineering Ltd").click()
+        expect(xero.get_by_role("heading", name=re.compile("Kestrel Engineering Ltd"))).to_contain_text("ACTIVE")
+        xero.close()
+
+    def test_disconnect_in_xero_then_reconnect_and_sync_now(self, page, context, stack, axe, screenshots):
+        xero = xero_page(context, stack, "/Dashboard")
+        xero.get_by_role("link", name="Settings > Connected apps").click()
+        xero.get_by_role("button", name="Disconnect").click()
+        expect(xero.get_by_text(re.compile("No apps are connected"))).to_be_visible()
+        xero.close()
+
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+        page.get_by_role("link", name="New client").click()
+        page.get_by_label("Name").first.fill("After The Cut Ltd")
+        page.get_by_role("button", name="Save client").click()
+        expect(page.get_by_role("heading", name="After The Cut Ltd")).to_be_visible()
+
+        sync_now(page)  # the sync finds the connection gone: a soft disconnect
+        page.reload()
+        expect(page.get_by_text("Disconnected", exact=True)).to_be_visible()
+        reconnect = page.get_by_role("link", name="Reconnect Xero Integration")
+        expect(reconnect).to_be_visible()
+        axe.check(page, "Xero page, disconnected")
+        reconnect.click()
+        page.get_by_label("Organisation").select_option(label=ORGANISATION)
+        page.get_by_role("button", name="Allow access").click()
+        if "/organisation" in page.url:
+            page.get_by_label("Organisation").select_option(label=ORGANISATION)
+            page.get_by_role("button", name="Confirm organisation").click()
+        expect(page.get_by_text("Connected", exact=True)).to_be_visible()
+        expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+        sync_now(page)
+        xero = xero_page(context, stack, "/Contacts?q=After+The+Cut")
+        expect(xero.get_by_role("link", name="After The Cut Ltd")).to_be_visible()
+        xero.close()
+
+    def test_integration_settings_enable_invoice_sync_with_a_default_bank(self, page, axe, screenshots):
+        open_xero_page(page)
+        page.locator(".page-head").get_by_role("link", name="Integration Settings").click()
+        expect(page.get_by_role("heading", name="Integration Settings")).to_be_visible()
+        page.get_by_label("Enable Invoice Sync").check()
+        page.get_by_label("Default Bank").select_option(label="Business Bank Account (090)")
+        shot(page, screenshots, "integration-settings", full_page=True)
+        axe.check(page, "Integration Settings")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Integration settings saved.")).to_be_visible()
+        expect(page.locator("#invoice-sync")).to_contain_text("Business Bank Account")
+
+    def test_invoice_raised_here_takes_the_xero_number_and_is_approved_in_xero(self, page, context, stack, axe,
+                                                                                screenshots):
+        page.get_by_role("search").get_by_label("Search clients").fill("Patel")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Patel and Sons Ltd").click()
+        page.get_by_role("link", name="New invoice").click()
+        axe.check(page, "new invoice form")
+        page.locator("#l0-d").fill("Quarterly VAT return")
+        page.locator("#l0-q").fill("1")
+        page.locator("#l0-p").fill("300")
+        page.locator("#l0-t").fill("20")
+        page.get_by_role("button", name="Save as draft").click()
+        heading = page.get_by_role("heading", level=1)
+        expect(heading).to_contain_text(re.compile(r"Invoice BM-\d+"))
+        practice_number = re.search(r"BM-\d+", heading.inner_text()).group(0)
+        expect(page.get_by_text("This invoice will be added to Xero as a draft on the next sync.")).to_be_visible()
+        invoice_url = page.url
+
+        sync_now(page)
+        page.goto(invoice_url)
+        expect(heading).to_contain_text(re.compile(r"Invoice INV-\d+"))
+        xero_number = re.search(r"INV-\d+", heading.inner_text()).group(0)
+        expect(page.get_by_text(f"Raised as {practice_number} in BrightManager")).to_be_visible()
+        expect(page.get_by_text("Draft in Xero")).to_be_visible()
+
+        with context.expect_page() as opened:
+            page.get_by_role("link", name="Open in Xero").click()
+        xero = opened.value
+        expect(xero.get_by_role("heading", level=1)).to_contain_text(xero_number)
+        expect(xero.get_by_role("heading", level=1)).to_contain_text("DRAFT")
+        xero.get_by_role("button", name="Approve").click()
+        expect(xero.get_by_role("heading", level=1)).to_contain_text("AUTHORISED")
+        xero.close()
+
+        sync_now(page)
+        page.goto(invoice_url)
+        expect(page.locator(".status")).to_have_text("Awaiting payment")
+        expect(page.get_by_text(f"In Xero as {xero_number}, approved there.")).to_be_visible()
+
+    def test_a_payment_recorded_here_reaches_xero(self, page, context, stack, axe, screenshots):
+        invoice_url = page.url
+        page.get_by_label("Amount").fill("360.00")
+        page.get_by_label("Reference").fill("BACS 2231")
+        page.get_by_role("button", name="Record payment").click()
+        expect(page.get_by_text("Payment recorded.")).to_be_visible()
+        expect(page.locator(".status")).to_have_text("Paid")
+        sync_now(page)
+        page.goto(invoice_url)
+        shot(page, screenshots, "invoice", full_page=True)
+        axe.check(page, "invoice")
+        with context.expect_page() as opened:
+            page.get_by_role("link", name="Open in Xero").click()
+        xero = opened.value
+        expect(xero.get_by_role("heading", level=1)).to_contain_text("PAID")
+        xero.close()
+
+    def test_invoice_raised_in_xero_comes_in_and_its_payment_follows(self, page, context, stack, axe, screenshots):
+        # The sandbox's web UI has no new-invoice screen, so the Xero user raises it through the API.
+        xero_api = XeroApi(stack.xero_url)
+        contact = xero_api.contact_named("Harbour View Cafe Ltd")
+        raised = xero_api.raise_invoice(contact["ContactID"], "Bookkeeping, November", "150.00")
+        number = raised["InvoiceNumber"]
+
+        sync_now(page)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Invoices").click()
+        row = page.get_by_role("row", name=re.compile(number))
+        expect(row).to_contain_text("Harbour View Cafe Ltd")
+        expect(row).to_contain_text("Awaiting payment")
+        axe.check(page, "invoice list")
+        row.get_by_role("link", name=number).click()
+        expect(page.get_by_text("Raised in Xero.")).to_be_visible()
+
+        with context.expect_page() as opened:
+            page.get_by_role("link", name="Open in Xero").click()
+        xero = opened.value
+        xero.get_by_label("Reference").fill("Card 4411")
+        xero.get_by_role("button", name="Add payment").click()
+        expect(xero.get_by_role("heading", level=1)).to_contain_text("PAID")
+        xero.close()
+
+        invoice_url = page.url
+        sync_now(page)
+        page.goto(invoice_url)
+        expect(page.locator(".status")).to_have_text("Paid")
+        expect(page.get_by_role("cell", name="Card 4411")).to_be_visible()
+
+    def test_red_disconnect_asks_for_confirmation(self, page, axe, screenshots):
+        open_xero_page(page)
+        shot(page, screenshots, "xero-page")
+        page.get_by_role("link", name="Disconnect").click()
+        expect(page.get_by_role("heading", name=f"Disconnect from {ORGANISATION}?")).to_be_visible()
+        expect(page.get_by_text("This is not a fix for sync problems.")).to_be_visible()
+        axe.check(page, "Disconnect confirmation")
+        page.get_by_role("button", name="Disconnect").click()  # not typed: refused
+        expect(page.get_by_role("heading", name=f"Disconnect from {ORGANISATION}?")).to_be_visible()
+        page.get_by_label(re.compile("to confirm")).fill(ORGANISATION)
+        page.get_by_role("button", name="Disconnect").click()
+        expect(page.get_by_text(f"Disconnected from {ORGANISATION}. Client links were removed.")).to_be_visible()
+        expect(page.get_by_role("link", name="Integrate with Xero")).to_be_visible()
+        page.get_by_role("search").get_by_label("Search clients").fill("Patel")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Patel and Sons Ltd").click()
+        expect(page.locator("#client-actions").get_by_text("Xero Contact")).to_have_count(0)
