@@ -216,14 +216,21 @@ def check_import(rows):
 
 def practice_settings():
     """Return the practice's settings row, creating it on first use."""
-    settings = db.session.get(PracticeSettings, 1)
-    if settings is None:
-        # Two first requests may race to create the row: the loser's insert does nothing.
+    return single_row(PracticeSettings)
+
+
+def single_row(model):
+    """Return row 1 of a one-row settings table, creating it on first use.
+
+    Two first requests (or workers) may race to create the row: the loser's insert does nothing.
+    """
+    row = db.session.get(model, 1)
+    if row is None:
         dialect = db.session.get_bind().dialect.name
         insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[dialect]
-        db.session.execute(insert(PracticeSettings).values(id=1).on_conflict_do_nothing())
-        settings = db.session.get(PracticeSettings, 1)
-    return settings
+        db.session.execute(insert(model).values(id=1).on_conflict_do_nothing())
+        row = db.session.get(model, 1)
+    return row
 
 
 def update_practice_settings(data):

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from bm.extensions import db
+from bm.services import single_row
 
 from .models import ContactLink, OutboxEntry, XeroConnection, XeroSettings
 
@@ -34,12 +35,7 @@ def live_link(client_id):
 
 def integration_settings():
     """The integration's settings row, created with defaults on first use."""
-    settings = db.session.get(XeroSettings, 1)
-    if settings is None:
-        settings = XeroSettings(id=1)
-        db.session.add(settings)
-        db.session.flush()
-    return settings
+    return single_row(XeroSettings)
 
 
 def active_connection():

@@ -145,6 +145,12 @@ def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_sec
     except XeroError as exc:
         db.session.rollback()
         return _finish(run, "failed", f"{exc} Nothing was lost; the next sync carries on.")
+    except Exception as exc:
+        # Recorded so the page never shows a sync running forever, then raised for RQ to keep.
+        db.session.rollback()
+        _finish(run, "failed", f"The sync stopped on an unexpected error ({exc.__class__.__name__}); "
+                               "it has been logged and the next sync carries on.")
+        raise
 
 
 def _finish(run, state, message):
