@@ -47,6 +47,7 @@ class XeroSettings(db.Model):
     default_bank_account_id = db.Column(db.String(64), nullable=False, default="")
     default_bank_account_name = db.Column(db.String(255), nullable=False, default="")
     sales_account_code = db.Column(db.String(10), nullable=False, default="200")
+    history_days = db.Column(db.Integer, nullable=False, default=365)
     default_tax_type = db.Column(db.String(50), nullable=False, default="")
 
 
@@ -83,6 +84,7 @@ class ContactLink(db.Model):
     tenant_id = db.Column(db.String(64), nullable=False)
     contact_id = db.Column(db.String(64), nullable=False)
     snapshot = db.Column(db.JSON, nullable=False, default=dict)
+    link_batch_id = db.Column(db.Integer, db.ForeignKey("xero_link_batches.id"), index=True)
     linked_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     synced_at = db.Column(db.DateTime)
     archived_at = db.Column(db.DateTime)
@@ -266,3 +268,40 @@ class UnlinkedContactInvoice(db.Model):
     tenant_id = db.Column(db.String(64), primary_key=True)
     invoice_id = db.Column(db.String(64), primary_key=True)
     contact_id = db.Column(db.String(64), nullable=False, index=True)
+
+
+class LinkBatch(db.Model):
+    """Links made together ("Link all at 95% or above"), so they can be undone together."""
+
+    __tablename__ = "xero_link_batches"
+
+    id = db.Column(db.Integer, primary_key=True)
+    tenant_id = db.Column(db.String(64), nullable=False)
+    threshold = db.Column(db.Integer, nullable=False)
+    made_by = db.Column(db.String(255), nullable=False, default="")
+    made_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    undone_at = db.Column(db.DateTime)
+
+
+class FieldChange(db.Model):
+    """One field changed by the sync: on which record, which side it came from, before and after.
+
+    ``source`` is the side the change was made on ("xero" when Xero's value was copied into the
+    practice, "practice" when the practice's value was written to Xero); ``conflict`` marks a
+    field changed on both sides, where this change won.
+    """
+
+    __tablename__ = "xero_field_changes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    run_id = db.Column(db.Integer, db.ForeignKey("xero_sync_runs.id", ondelete="SET NULL"), index=True)
+    record_kind = db.Column(db.String(16), nullable=False)
+    record_id = db.Column(db.Integer, nullable=False)
+    field = db.Column(db.String(64), nullable=False)
+    before = db.Column(db.Text, nullable=False, default="")
+    after = db.Column(db.Text, nullable=False, default="")
+    source = db.Column(db.String(16), nullable=False)
+    conflict = db.Column(db.Boolean, nullable=False, default=False)
+    changed_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    __table_args__ = (db.Index("ix_xero_field_changes_record", "record_kind", "record_id", "changed_at"),)
