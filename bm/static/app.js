@@ -83,10 +83,21 @@ document.addEventListener("click", (event) => {
 // Background jobs: a progress bar polls until its job ends (htmx status 286). The page's
 // content is then refreshed once, so lists show the job's result without a reload, unless
 // the user is working on the page at that moment (focus inside it, or a pop-up open).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  if (elt && elt.querySelector && elt.querySelector("progress")) event.detail.xhr.bmJobProgress = true;
+});
 document.addEventListener("htmx:afterRequest", (event) => {
   const xhr = event.detail.xhr;
-  if (!xhr || xhr.status !== 286 || !event.detail.elt.querySelector("progress")) return;
+  if (!xhr || xhr.status !== 286 || !xhr.bmJobProgress || xhr.bmRefreshed) return;
+  xhr.bmRefreshed = true;  // htmx may report the request twice when the poller was swapped out
   const active = document.activeElement;
   if ((active && active !== document.body && active.closest("#main")) || document.querySelector("dialog:modal")) return;
-  htmx.ajax("GET", window.location.href, { target: "#main", select: "#main", swap: "outerHTML" });
+  // An htmx request gets the page without its frame (templates/_partial.html): swap it into
+  // main, keeping the messages already shown (the new page has none: they were read).
+  const main = document.getElementById("main");
+  const flashes = main.querySelector(":scope > .flashes");
+  htmx.ajax("GET", window.location.href, { target: main, swap: "innerHTML" }).then(() => {
+    if (flashes && !main.querySelector(":scope > .flashes")) main.prepend(flashes);
+  });
 });

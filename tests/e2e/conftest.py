@@ -118,4 +118,6 @@ class AxeLog:
 
 @pytest.fixture(scope="session")
 def axe(tmp_path_factory):
-    return AxeLog(tmp_path_factory.mktemp("axe") / "axe.json")
+    """Checks pages with axe-core; the full results go to BM_AXE_REPORT (a path) or the temp folder."""
+    report = os.environ.get("BM_AXE_REPORT")
+    return AxeLog(Path(report) if report else tmp_path_factory.mktemp("axe") / "axe.json")
