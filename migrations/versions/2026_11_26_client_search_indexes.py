@@ -1,0 +1,40 @@
+"""Client search: trigram indexes on name, email and reference (pg_trgm on PostgreSQL).
+
+The client list searches with ILIKE '%term%' over three columns; at 100,000 clients on
+PostgreSQL each such scan took ~120 ms (page p95 555 ms under load). With GIN trigram
+indexes the same search takes a few milliseconds. SQLite gets plain indexes of the same
+names, so the schema and the models agree on both.
+
+Revision ID: 7a1c3e9b2d40
+Revises: e519a4684b3f
+Create Date: 2026-11-26 07:20:00
+
+"""
+from alembic import op
+
+revision = "7a1c3e9b2d40"
+down_revision = "e519a4684b3f"
+branch_labels = None
+depends_on = None
+
+FIELDS = ("name", "email", "reference")
+
+
+def upgrade():
+    operator_class = "gin_trgm_ops"
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The extension may live in a schema that is not on this search_path: name it.
+        schema = bind.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'").scalar()
+        operator_class = f"{bind.dialect.identifier_preparer.quote_identifier(schema)}.gin_trgm_ops"
+    for field in FIELDS:
+        op.create_index(f"ix_clients_{field}_trgm", "clients", [field], postgresql_using="gin",
+                        postgresql_ops={field: operator_class})
+
+
+def downgrade():
+    for field in FIELDS:
+        op.drop_index(f"ix_clients_{field}_trgm", table_name="clients")
