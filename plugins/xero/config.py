@@ -11,6 +11,7 @@ DEFAULTS = {
     "XERO_HTTP_TIMEOUT": "30",
     "XERO_HTTP_BACKOFF": "1.0",
     "XERO_SYNC_LOCK_SECONDS": "60",
+    "XERO_WEBHOOK_KEY": "",
 }
 
 

@@ -27,6 +27,18 @@ def sync_organisation(run_id=None, trigger="periodic"):
     return run.id
 
 
+def sync_changed_records(contact_ids, invoices_changed):
+    """Sync the contacts (and invoices) a Xero webhook named; the periodic sync is the safety net."""
+    if not current_plugins().is_enabled("xero"):
+        return None
+    connection = active_connection()
+    if connection is None:
+        return None
+    run = engine.run_targeted(client_for(connection), connection.id, redis_connection(), set(contact_ids),
+                              invoices_changed, lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
+    return run.id
+
+
 def queue_sync(trigger="manual"):
     """Record a sync run and queue it unless one is already waiting or running; return the run.
 

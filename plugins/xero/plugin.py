@@ -132,9 +132,9 @@ def client_panels(client):
 
 @hookimpl
 def register_blueprints():
-    from .views import bp
+    from . import views, webhook_views
 
-    return [bp]
+    return [views.bp, webhook_views.bp]
 
 
 @hookimpl

@@ -87,6 +87,18 @@ def pull_contacts(xero, connection, run):
     return changed_links
 
 
+def fetch_contacts(xero, tenant_id, contact_ids, run):
+    """Fetch named contacts by id (a webhook's), store them, and return the linked ones among them."""
+    ids = sorted(contact_ids)
+    for start in range(0, len(ids), BATCH_SIZE):
+        body = xero.get("Contacts", {"IDs": ",".join(ids[start:start + BATCH_SIZE]), "includeArchived": "true"})
+        store_contacts(tenant_id, body.get("Contacts") or [], run)
+        run.count("contacts_pulled", len(body.get("Contacts") or []))
+    db.session.commit()
+    return set(db.session.scalars(select(ContactLink.contact_id).where(
+        ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
+
+
 def mark_customers(tenant_id, contact_ids):
     """Xero makes a contact a customer when it gets a sales invoice (UpdatedDateUTC may not move)."""
     for row in db.session.scalars(select(XeroContact).where(XeroContact.contact_id.in_(list(contact_ids)))):

@@ -98,9 +98,43 @@ def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_sec
     """Run one full sync of the connection's organisation and return its SyncRun.
 
     Contacts changed in Xero are pulled, linked pairs are brought into step, new practice
-    clients are created in Xero. A run that cannot get the organisation's lock is recorded
-    as skipped; a refused token soft-disconnects the integration and keeps all queued work.
+    clients are created in Xero, then invoices. A run that cannot get the organisation's lock
+    is recorded as skipped; a refused token soft-disconnects the integration and keeps all
+    queued work.
     """
+    return _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, _full_sync)
+
+
+def run_targeted(xero, connection_id, redis, contact_ids, invoices_changed, lock_seconds=LOCK_SECONDS):
+    """Sync just what a Xero webhook said changed: those contacts by id, and invoices if any changed."""
+
+    def targeted(xero, connection, recorder):
+        recorder.phase("Fetching the changed contacts from Xero", 20)
+        changed = contacts.fetch_contacts(xero, connection.tenant_id, contact_ids, recorder)
+        contacts.sync_linked(xero, connection.tenant_id, changed, set(), recorder)
+        if invoices_changed:
+            invoices.sync_invoices(xero, connection, recorder)
+        recorder.phase("Matching Xero customers with clients", 90)
+        suggestions.refresh_suggestions(connection.tenant_id)
+
+    return _guarded_run(xero, connection_id, redis, None, "webhook", lock_seconds, targeted)
+
+
+def _full_sync(xero, connection, recorder):
+    recorder.phase("Fetching contacts from Xero", 10)
+    changed_contacts = contacts.pull_contacts(xero, connection, recorder)
+    recorder.phase("Updating linked clients", 50)
+    contacts.sync_linked(xero, connection.tenant_id, changed_contacts,
+                         contacts.linked_clients_waiting(connection.tenant_id), recorder)
+    if integration_settings().client_sync_enabled:
+        recorder.phase("Creating new clients in Xero", 75)
+        contacts.push_new_clients(xero, connection.tenant_id, recorder)
+    invoices.sync_invoices(xero, connection, recorder)
+    recorder.phase("Matching Xero customers with clients", 90)
+    recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))
+
+
+def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, steps):
     connection = db.session.get(XeroConnection, connection_id)
     run = db.session.get(SyncRun, run_id) if run_id else None
     if run is None:
@@ -114,17 +148,7 @@ def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_sec
         with organisation_lock(redis, connection.tenant_id, lock_seconds):
             recorder = RunRecorder(run)
             run.state, run.started_at = "running", utcnow()
-            recorder.phase("Fetching contacts from Xero", 10)
-            changed_contacts = contacts.pull_contacts(xero, connection, recorder)
-            recorder.phase("Updating linked clients", 50)
-            contacts.sync_linked(xero, connection.tenant_id, changed_contacts,
-                                 contacts.linked_clients_waiting(connection.tenant_id), recorder)
-            if integration_settings().client_sync_enabled:
-                recorder.phase("Creating new clients in Xero", 75)
-                contacts.push_new_clients(xero, connection.tenant_id, recorder)
-            invoices.sync_invoices(xero, connection, recorder)
-            recorder.phase("Matching Xero customers with clients", 90)
-            recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))
+            steps(xero, connection, recorder)
             return _finish(run, "finished", _summary(recorder.counts))
     except SyncBusy:
         return _finish(run, "skipped", "Another sync of this organisation was already running.")
