@@ -4,7 +4,7 @@ from flask import url_for
 from bm import hookimpl
 from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
-from . import jobs
+from . import jobs, troubleshoot
 from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
@@ -123,11 +123,11 @@ def client_actions(client):
 
 @hookimpl
 def client_panels(client):
-    entry = waiting_entry("client", client.id)
-    if entry is None or active_connection() is None:
+    diagnosis = troubleshoot.diagnose_client(client)
+    if diagnosis is None:
         return []
-    return [Panel(title="Xero", template="xero/_client_panel.html",
-                  context={"entry": entry, "linked": live_link(client.id) is not None})]
+    title = "Xero" if live_link(client.id) is not None else "Why isn't this in Xero?"
+    return [Panel(title=title, template="xero/_troubleshooter.html", context={"diagnosis": diagnosis})]
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from . import jobs, links, oauth
 from .api import XeroError, XeroUrls
 from .config import setting
 from .models import ContactLink, SyncRun, XeroConnection, XeroContact
-from .outbox import active_connection, integration_settings, live_link
+from .outbox import active_connection, integration_settings, live_link, open_entry
 from .sync import invoices as invoice_sync
 from .sync.engine import latest_run
 from .sync.fields import SYNCED_FIELDS, client_values, practice_values
@@ -186,6 +186,20 @@ def link_existing(client_id, contact_id):
         flash(str(exc), "error")
         return redirect(url_for("clients.show", client_id=client.id))
     flash(f"{client.name} is now linked to the existing Xero contact.", "success")
+    return redirect(url_for("clients.show", client_id=client.id))
+
+
+@bp.route("/clients/<int:client_id>/add", methods=["POST"])
+def add_client(client_id):
+    """Add a client that existed before the integration to Xero on the next sync (queued now)."""
+    connection = _connection_or_404()
+    client = db.session.get(Client, client_id) or abort(404)
+    if live_link(client.id) is None:
+        open_entry("client", client.id)
+        db.session.commit()
+        if connection.is_connected:
+            jobs.queue_sync("manual")
+        flash(f"{client.name} will be added to Xero on this sync.", "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
 

@@ -116,12 +116,12 @@ def test_unlinked_client_has_no_xero_contact_button(integrated, admin):
 def test_new_client_is_added_to_xero_on_the_next_sync(integrated, admin, sync_now, in_xero):
     admin.post("/clients/new", {"name": "Fresh Start Bakery", "email": "hi@freshstart.example"})
     client = client_named("Fresh Start Bakery")
-    assert "will be sent to Xero on the next sync" in html(admin.get(f"/clients/{client.id}"))
+    assert "will be added to Xero as a contact on the next sync" in html(admin.get(f"/clients/{client.id}"))
     sync_now()
     contact = in_xero.contact_named("Fresh Start Bakery")
     assert contact["ContactNumber"] == client.reference
     assert link_of(client_named("Fresh Start Bakery")).contact_id == contact["ContactID"]
-    assert "will be sent to Xero" not in html(admin.get(f"/clients/{client.id}"))
+    assert "will be added to Xero" not in html(admin.get(f"/clients/{client.id}"))
 
 
 def test_imported_clients_are_added_to_xero(integrated, admin, sync_now, in_xero):
