@@ -39,6 +39,15 @@ def sync_changed_records(contact_ids, invoices_changed):
     return run.id
 
 
+def recover_links(run_id, by_code):
+    """Restore archived links, or find links by contact code (see sync/restore.py)."""
+    if not current_plugins().is_enabled("xero"):
+        return None
+    connection = active_connection()
+    return engine.run_link_recovery(client_for(connection), connection.id, redis_connection(), run_id, by_code,
+                                    lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS"))).id
+
+
 def queue_sync(trigger="manual"):
     """Record a sync run and queue it unless one is already waiting or running; return the run.
 

@@ -132,9 +132,9 @@ def client_panels(client):
 
 @hookimpl
 def register_blueprints():
-    from . import views, webhook_views
+    from . import recovery_views, views, webhook_views
 
-    return [views.bp, webhook_views.bp]
+    return [views.bp, webhook_views.bp, recovery_views.bp]
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from .models import ContactLink, SyncRun, XeroConnection, XeroContact
 from .outbox import active_connection, integration_settings, live_link, open_entry
 from .sync import invoices as invoice_sync
 from .sync.engine import latest_run
+from .sync.restore import archived_links
 from .sync.fields import SYNCED_FIELDS, client_values, practice_values
 from .sync.suggestions import suggestions_for, unlinked_customers_query
 
@@ -94,6 +95,8 @@ def organisation():
         session.pop("xero_pending_connection", None)
         jobs.queue_sync("first" if connection.contacts_modified_since is None else "reconnect")
         flash(f"Connected to {connection.organisation_name}. Your first sync has been queued.", "success")
+        if archived_links(connection.tenant_id):
+            return redirect(url_for("xero_recovery.recover"))
         return redirect(url_for("xero.index"))
     return render_template("xero/organisation.html", organisations=organisations)
 

@@ -13,7 +13,7 @@ from bm.models import utcnow
 from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
 from ..models import SyncRun, XeroConnection
 from ..outbox import integration_settings
-from . import contacts, invoices, suggestions
+from . import contacts, invoices, restore, suggestions
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 60
@@ -120,6 +120,23 @@ def run_targeted(xero, connection_id, redis, contact_ids, invoices_changed, lock
     return _guarded_run(xero, connection_id, redis, None, "webhook", lock_seconds, targeted)
 
 
+def run_link_recovery(xero, connection_id, redis, run_id, by_code=False, lock_seconds=LOCK_SECONDS):
+    """Restore the links the red Disconnect archived (checked against Xero), or, with ``by_code``,
+    find links again by contact code after a fresh pull."""
+
+    def recover(xero, connection, recorder):
+        if by_code:
+            recorder.phase("Fetching contacts from Xero", 10)
+            contacts.pull_contacts(xero, connection, recorder)
+            restore.recover_links_by_code(connection.tenant_id, recorder)
+        else:
+            restore.restore_archived_links(xero, connection.tenant_id, recorder)
+        recorder.phase("Matching Xero customers with clients", 90)
+        suggestions.refresh_suggestions(connection.tenant_id)
+
+    return _guarded_run(xero, connection_id, redis, run_id, "recovery", lock_seconds, recover)
+
+
 def _full_sync(xero, connection, recorder):
     recorder.phase("Fetching contacts from Xero", 10)
     changed_contacts = contacts.pull_contacts(xero, connection, recorder)
@@ -188,7 +205,8 @@ def _finish(run, state, message):
 def _summary(counts):
     labels = [("contacts_pulled", "contacts read from Xero"), ("contacts_created", "clients added to Xero"),
               ("contacts_updated", "contacts updated in Xero"), ("clients_updated", "clients updated from Xero"),
-              ("contacts_recovered", "interrupted additions recovered"), ("conflicts", "conflicts resolved"),
+              ("contacts_recovered", "interrupted additions recovered"), ("links_restored", "links restored"),
+              ("links_recovered", "links found again by contact code"), ("conflicts", "conflicts resolved"),
               ("invoices_created", "invoices added to Xero"), ("invoices_updated_in_xero", "drafts updated in Xero"),
               ("invoices_imported", "invoices brought in from Xero"), ("invoices_approved", "invoices approved in Xero"),
               ("payments_pulled", "payments from Xero"), ("payments_pushed", "payments sent to Xero"),

@@ -1,0 +1,37 @@
+"""Getting client links back: after the red Disconnect, or by contact code after data loss."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from bm.auth import admin_required
+from bm.extensions import db
+from bm.jobs import enqueue
+
+from . import jobs
+from .outbox import active_connection
+from .sync import engine
+from .sync.restore import archived_links
+
+bp = Blueprint("xero_recovery", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+
+
+@bp.route("/links/recover", methods=["GET", "POST"])
+@admin_required
+def recover():
+    """Offer to restore the links an earlier connection had (GET), then queue the check (POST)."""
+    connection = active_connection()
+    if connection is None or not connection.is_connected:
+        flash("Integrate with Xero first.", "error")
+        return redirect(url_for("xero.index"))
+    if request.method == "GET":
+        return render_template("xero/recover.html", connection=connection,
+                               archived=len(archived_links(connection.tenant_id)))
+    by_code = request.form.get("by") == "code"
+    if not by_code and not archived_links(connection.tenant_id):
+        flash("There are no earlier links to restore.", "info")
+        return redirect(url_for("xero.index"))
+    run = engine.start_run(connection.tenant_id, "recovery")
+    db.session.commit()
+    if enqueue(jobs.recover_links, run.id, by_code, job_id=f"xero-recovery-{run.id}") is None:
+        run.state, run.message = "skipped", "The background workers cannot be reached right now; try again later."
+        db.session.commit()
+    flash("Checking the links against Xero; the result appears below when done.", "info")
+    return redirect(url_for("xero.index"))

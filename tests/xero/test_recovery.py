@@ -1,0 +1,84 @@
+"""Recoverable disconnect: links come back after reintegrating, checked against Xero, or by contact code."""
+import re
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from bm import services
+from bm.demo import DEMO_CLIENTS
+from bm.extensions import db
+from bm.models import Client
+from plugins.xero.models import ContactLink, SyncRun, XeroContact
+
+XERO = "/tools/integrations/xero"
+
+
+def client_named(name):
+    return db.session.scalar(select(Client).where(Client.name == name))
+
+
+def live_links():
+    db.session.expire_all()
+    return {link.client.name: link.contact_id for link in db.session.scalars(
+        select(ContactLink).where(ContactLink.archived_at.is_(None)))}
+
+
+@pytest.fixture
+def linked(app, integrate, admin):
+    for data in DEMO_CLIENTS:
+        services.create_client(dict(data))
+    db.session.commit()
+    integrate()
+    for contact_name, client_name in (("Patel and Sons Ltd", "Patel & Sons Limited"),
+                                      ("Northwind Traders", "Northwind Traders LLP"),
+                                      ("Jane Whitfeld", "Jane Whitfield")):
+        contact = db.session.scalar(select(XeroContact).where(XeroContact.name == contact_name))
+        admin.post(f"{XERO}/contacts/{contact.contact_id}/merge", {"client_id": client_named(client_name).id,
+                                                                   "use": "xero"})
+    return live_links()
+
+
+def test_reintegrating_offers_the_earlier_links_and_restores_those_still_in_xero(
+        linked, admin, integrate, in_xero, queues):
+    assert len(linked) == 3
+    admin.post(f"{XERO}/disconnect", {"confirm": "Demo Company (UK)"})
+    assert live_links() == {}
+    in_xero.update_contact(linked["Jane Whitfeld"], ContactStatus="ARCHIVED")  # gone while disconnected
+    in_xero.update_contact(linked["Patel and Sons Ltd"], EmailAddress="accounts@patelandsons.co.uk")
+
+    integrate(first_sync=False)
+    offer = admin.get(f"{XERO}/links/recover").get_data(as_text=True)
+    assert "<strong>3</strong> clients" in offer and "Check and restore 3 links" in offer
+    admin.post(f"{XERO}/links/recover")
+    queues()
+
+    restored = live_links()
+    assert restored == {"Patel and Sons Ltd": linked["Patel and Sons Ltd"], "Northwind Traders": linked["Northwind Traders"]}
+    run = db.session.scalar(select(SyncRun).where(SyncRun.trigger == "recovery"))
+    assert run.state == "finished" and "2 links restored" in run.message
+    assert any("Jane Whitfeld: not restored, its Xero contact is archived in Xero" in e["message"] for e in run.errors)
+    admin.post(f"{XERO}/sync")
+    queues()
+    assert client_named("Patel and Sons Ltd").email == "accounts@patelandsons.co.uk"  # the change made meanwhile
+
+
+def test_links_are_found_again_by_contact_code_after_the_practice_data_is_lost(
+        app, integrate, admin, queues, in_xero):
+    integrate()
+    for name in ("Alpha Audit", "Beta Books", "Gamma Gifts"):
+        admin.post("/clients/new", {"name": name})
+    admin.post(f"{XERO}/sync")
+    queues()
+    before = live_links()
+    assert set(before) == {"Alpha Audit", "Beta Books", "Gamma Gifts"}
+    db.session.execute(delete(ContactLink))  # the practice's links are lost
+    db.session.commit()
+    in_xero.update_contact(before["Beta Books"], EmailAddress="newer@beta.example")
+    admin.post(f"{XERO}/links/recover", {"by": "code"})
+    queues()
+    assert live_links() == before
+    assert client_named("Beta Books").email == ""  # Xero wins on the next sync, not before it
+    admin.post(f"{XERO}/sync")
+    queues()
+    assert client_named("Beta Books").email == "newer@beta.example"
+    assert db.session.scalar(select(func.count()).select_from(ContactLink)) == 3
