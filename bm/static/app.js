@@ -97,7 +97,8 @@ document.addEventListener("htmx:afterRequest", (event) => {
   // main, keeping the messages already shown (the new page has none: they were read).
   const main = document.getElementById("main");
   const flashes = main.querySelector(":scope > .flashes");
+  main.setAttribute("aria-busy", "true");
   htmx.ajax("GET", window.location.href, { target: main, swap: "innerHTML" }).then(() => {
     if (flashes && !main.querySelector(":scope > .flashes")) main.prepend(flashes);
-  });
+  }).finally(() => main.removeAttribute("aria-busy"));
 });

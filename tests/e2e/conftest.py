@@ -14,16 +14,32 @@ import pytest
 from .stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("BM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser") \
-    or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def find_chromium():
+    """Debian's Chromium (or BM_CHROMIUM); None when there is none."""
+    if os.environ.get("BM_CHROMIUM"):
+        return os.environ["BM_CHROMIUM"] if os.access(os.environ["BM_CHROMIUM"], os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser") \
+        or ("/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None)
+
+
+CHROMIUM = find_chromium()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 NO_CHROMIUM = ("Chromium not found (looked for `chromium` and `chromium-browser` on PATH and /usr/bin/chromium): "
                "browser tests skipped. Install it with `apt-get install -y chromium` (.ci/run does), "
                "or point BM_CHROMIUM at a Chromium binary.")
+if os.environ.get("BM_CHROMIUM") and CHROMIUM is None:
+    NO_CHROMIUM = f"BM_CHROMIUM={os.environ['BM_CHROMIUM']} is not an executable Chromium: browser tests skipped."
 TIMEOUT_MS = 15_000
 
-requires_chromium = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+
+
+def skip_without_chromium():
+    """Skip the calling test module, once, naming the missing browser."""
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +90,14 @@ def page(context):
 def pytest_runtest_makereport(item, call):
     if "incremental" in item.keywords and call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
         item.parent._failed_step = item.name
+        page = item.funcargs.get("page")
+        stack = item.funcargs.get("stack")
+        if page is not None and stack is not None:  # leave the evidence beside the process logs
+            try:
+                page.screenshot(path=str(stack.folder / f"failed-{item.name}.png"), full_page=True)
+            except Exception:  # the browser may be what failed
+                pass
+            item.add_report_section(call.when, "e2e", f"screenshot and logs in {stack.folder}\n{stack.logs()}")
 
 
 def pytest_runtest_setup(item):

@@ -151,6 +151,13 @@ class Stack:
         if self.postgres is not None:
             self.postgres.drop()
 
+    def slow_xero(self, seconds):
+        """Make every Xero API read take ``seconds`` longer (0: back to normal), via the sandbox's faults."""
+        import requests
+
+        rules = [{"endpoint": "GET *", "timeout": 1.0, "timeout_seconds": seconds}] if seconds else []
+        requests.post(f"{self.xero_url}/_sandbox/faults", json={"rules": rules}, timeout=10).raise_for_status()
+
     def logs(self):
         """The tail of every process log, to explain a failure."""
         out = []

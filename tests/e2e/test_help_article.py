@@ -9,9 +9,10 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import requires_chromium
+from .conftest import skip_without_chromium
 
-pytestmark = [pytest.mark.e2e, requires_chromium]
+skip_without_chromium()
+pytestmark = pytest.mark.e2e
 
 ORGANISATION = "Demo Company (UK)"
 
@@ -44,7 +45,13 @@ def sync_now(page):
     """Tools > Integrations > Xero > Sync Now, then wait for the progress bar to finish."""
     open_xero_page(page)
     page.get_by_role("button", name="Sync Now").click()
+    return sync_finished(page)
+
+
+def sync_finished(page):
+    """Wait for the progress bar to give way to the sync's summary and the page to refresh itself."""
     expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+    expect(page.locator("#main")).not_to_have_attribute("aria-busy", "true")
     return page.locator("#sync-run").inner_text()
 
 
@@ -109,11 +116,15 @@ class TestHelpArticle:
         axe.check(page, "choose organisation")
         page.get_by_label("Organisation").select_option(label=ORGANISATION)
         page.add_init_script(SEE_PROGRESS_BARS)
+        stack.slow_xero(0.7)  # the demo organisation is small: slow Xero so the progress bar shows for a while
         page.get_by_role("button", name="Confirm organisation").click()
         expect(page.get_by_text(f"Connected to {ORGANISATION}. Your first sync has been queued.")).to_be_visible()
 
-    def test_first_sync_shows_progress_then_the_scored_list(self, page, axe, screenshots):
-        expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+    def test_first_sync_shows_progress_then_the_scored_list(self, page, stack, axe, screenshots):
+        expect(page.get_by_role("progressbar", name="Sync progress")).to_be_visible()
+        axe.check(page, "Xero page, first sync running")
+        sync_finished(page)
+        stack.slow_xero(0)
         assert page.evaluate("window.progressBarsSeen").startswith("Sync progress")
         expect(page.get_by_text(f"Connected to {ORGANISATION}. Your first sync has been queued.")).to_be_visible()
         # No reload: the page fetches the list itself once the progress bar's job has ended.
@@ -148,9 +159,9 @@ class TestHelpArticle:
         row = page.get_by_role("row", name=re.compile("Patel and Sons Ltd"))
         row.get_by_role("button", name="Merge").click()
         dialog = page.get_by_role("dialog")
-        expect(dialog.get_by_role("cell", name="Patel & Sons Limited")).to_be_visible()
-        expect(dialog.get_by_role("cell", name="Patel and Sons Ltd")).to_be_visible()
-        dialog.get_by_label("Xero").check()
+        expect(dialog).to_contain_text("Patel & Sons Limited")
+        expect(dialog).to_contain_text("Patel and Sons Ltd")
+        dialog.get_by_label("Xero", exact=True).check()
         shot(page, screenshots, "merge-pop-up")
         axe.check(page, "Merge pop-up")
         dialog.get_by_role("button", name="Merge").click()
@@ -161,7 +172,7 @@ class TestHelpArticle:
         row = page.get_by_role("row", name=re.compile("Harbour View Café Limited"))
         row.get_by_role("button", name="Merge").click()
         dialog = page.get_by_role("dialog")
-        expect(dialog.get_by_label("BrightManager")).to_be_checked()
+        expect(dialog.get_by_label("BrightManager", exact=True)).to_be_checked()
         dialog.get_by_role("button", name="Merge").click()
         expect(page.get_by_text("Harbour View Cafe Ltd is now linked to Harbour View Café Limited in Xero.")).to_be_visible()
 
@@ -177,10 +188,11 @@ class TestHelpArticle:
         page.get_by_role("link", name="Kestrel Engineering Ltd").click()
         xero_contact = page.locator("#client-actions").get_by_text("Xero Contact")
         xero_contact.click()
-        expect(page.get_by_role("link", name="Open in Xero")).to_be_visible()
+        open_in_xero = page.locator("#client-actions").get_by_role("link", name="Open in Xero")
+        expect(open_in_xero).to_be_visible()
         axe.check(page, "client file, Xero Contact open")
         with context.expect_page() as opened:
-            page.get_by_role("link", name="Open in Xero").click()
+            open_in_xero.click()
         xero = opened.value
         expect(xero.get_by_role("heading", name=re.compile("Kestrel Engineering Ltd"))).to_be_visible()
         assert xero.url.startswith(stack.xero_url)
@@ -188,7 +200,7 @@ class TestHelpArticle:
         if not page.locator("#client-actions details[open]").count():
             xero_contact.click()
         page.once("dialog", lambda confirm: confirm.accept())
-        page.get_by_role("button", name="Unlink").click()
+        page.locator("#client-actions").get_by_role("button", name="Unlink").click()
         expect(page.get_by_text("Kestrel Engineering Ltd is no longer linked to Xero.")).to_be_visible()
         expect(page.locator("#client-actions").get_by_text("Xero Contact")).to_have_count(0)
 
@@ -210,7 +222,6 @@ class TestHelpArticle:
         page.get_by_label("Email").fill("hello@freshstart.example")
         page.get_by_role("button", name="Save client").click()
         expect(page.get_by_role("heading", name="Fresh Start Bakery")).to_be_visible()
-        expect(page.get_by_text("will be sent to Xero on the next sync")).to_be_visible()
 
         csv = tmp_path / "clients.csv"
         csv.write_text("Name,Email\nAlpha Analytics,a@alpha.example\nBeta Builders,b@beta.example\n")
@@ -270,7 +281,7 @@ class TestHelpArticle:
             page.get_by_label("Organisation").select_option(label=ORGANISATION)
             page.get_by_role("button", name="Confirm organisation").click()
         expect(page.get_by_text("Connected", exact=True)).to_be_visible()
-        expect(page.locator("#sync-run")).to_contain_text("Last sync", timeout=30_000)
+        sync_finished(page)
         sync_now(page)
         xero = xero_page(context, stack, "/Contacts?q=After+The+Cut")
         expect(xero.get_by_role("link", name="After The Cut Ltd")).to_be_visible()
@@ -315,7 +326,7 @@ class TestHelpArticle:
         expect(page.get_by_text("Draft in Xero")).to_be_visible()
 
         with context.expect_page() as opened:
-            page.get_by_role("link", name="Open in Xero").click()
+            page.locator(".panel").get_by_role("link", name="Open in Xero").first.click()
         xero = opened.value
         expect(xero.get_by_role("heading", level=1)).to_contain_text(xero_number)
         expect(xero.get_by_role("heading", level=1)).to_contain_text("DRAFT")
@@ -340,7 +351,7 @@ class TestHelpArticle:
         shot(page, screenshots, "invoice", full_page=True)
         axe.check(page, "invoice")
         with context.expect_page() as opened:
-            page.get_by_role("link", name="Open in Xero").click()
+            page.locator(".panel").get_by_role("link", name="Open in Xero").first.click()
         xero = opened.value
         expect(xero.get_by_role("heading", level=1)).to_contain_text("PAID")
         xero.close()
@@ -350,11 +361,12 @@ class TestHelpArticle:
         expect(page.get_by_role("heading", name="Patel and Sons Ltd")).to_be_visible()
         expect(page.get_by_role("row", name=re.compile("INV-"))).to_contain_text("Paid")
         page.locator("#client-actions").get_by_text("Xero Contact").click()
-        expect(page.get_by_role("button", name="Unlink")).to_be_visible()
+        unlink = page.locator("#client-actions").get_by_role("button", name="Unlink")
+        expect(unlink).to_be_visible()
         shot(page, screenshots, "client-file")
         axe.check(page, "client file")
         page.keyboard.press("Escape")
-        expect(page.get_by_role("button", name="Unlink")).to_be_hidden()
+        expect(unlink).to_be_hidden()
 
     def test_invoice_raised_in_xero_comes_in_and_its_payment_follows(self, page, context, stack, axe, screenshots):
         # The sandbox's web UI has no new-invoice screen, so the Xero user raises it through the API.
@@ -373,7 +385,7 @@ class TestHelpArticle:
         expect(page.get_by_text("Raised in Xero.")).to_be_visible()
 
         with context.expect_page() as opened:
-            page.get_by_role("link", name="Open in Xero").click()
+            page.locator(".panel").get_by_role("link", name="Open in Xero").first.click()
         xero = opened.value
         xero.get_by_label("Reference").fill("Card 4411")
         xero.get_by_role("button", name="Add payment").click()
@@ -388,10 +400,10 @@ class TestHelpArticle:
 
     def test_red_disconnect_asks_for_confirmation(self, page, axe, screenshots):
         open_xero_page(page)
-        shot(page, screenshots, "xero-page")
         page.get_by_role("link", name="Disconnect").click()
         expect(page.get_by_role("heading", name=f"Disconnect from {ORGANISATION}?")).to_be_visible()
         expect(page.get_by_text("This is not a fix for sync problems.")).to_be_visible()
+        shot(page, screenshots, "disconnect-confirmation")
         axe.check(page, "Disconnect confirmation")
         page.get_by_role("button", name="Disconnect").click()  # not typed: refused
         expect(page.get_by_role("heading", name=f"Disconnect from {ORGANISATION}?")).to_be_visible()
