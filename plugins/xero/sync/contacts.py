@@ -1,5 +1,6 @@
 """Client sync: pull Xero contacts, reconcile linked pairs field by field, push new clients."""
 import logging
+from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from bm import services
 from bm.extensions import db
 from bm.models import Client, utcnow
 
+from .. import history
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import ContactLink, OutboxEntry, WriteBatch, XeroContact
 from ..outbox import open_entry
@@ -108,28 +110,53 @@ def mark_customers(tenant_id, contact_ids):
 # -- linked pairs -------------------------------------------------------------------------------
 
 
-def reconcile(link, xero_contact, run):
+@dataclass
+class PairPlan:
+    """What a sync does to one linked pair: the fields each way and the conflicts it settles.
+
+    ``conflicts`` maps a field changed on both sides to the side whose change wins ("Xero" or
+    "practice"); ``practice`` and ``xero`` are both sides' values when the decision was made.
+    """
+
+    to_xero: dict
+    to_practice: dict
+    conflicts: dict
+    practice: dict
+    xero: dict
+
+
+def plan_pair(client, snapshot, contact_data, contact_updated):
     """Decide, field by field against the snapshot, what each side must take from the other.
 
-    :return: ``(to_xero, to_practice)`` dicts of field values.
+    A pure decision shared by the sync and by Preview sync: it reads and writes nothing.
     """
-    client = link.client
-    ours, theirs, snapshot = practice_values(client), client_values(xero_contact.data), link.snapshot or {}
-    to_xero, to_practice = {}, {}
+    ours, theirs, snapshot = practice_values(client), client_values(contact_data), snapshot or {}
+    plan = PairPlan({}, {}, {}, ours, theirs)
     for field in SYNCED_FIELDS:
         before = snapshot.get(field, ours[field])
         practice_changed, xero_changed = ours[field] != before, theirs[field] != before
         if ours[field] == theirs[field]:
             continue
         if practice_changed and xero_changed:
-            xero_newer = (xero_contact.updated_date_utc or utcnow()) > client.updated_at
-            run.note_conflict(client, field, ours[field], theirs[field], "Xero" if xero_newer else "practice")
-            (to_practice if xero_newer else to_xero)[field] = theirs[field] if xero_newer else ours[field]
+            xero_newer = (contact_updated or utcnow()) > client.updated_at
+            plan.conflicts[field] = "Xero" if xero_newer else "practice"
+            (plan.to_practice if xero_newer else plan.to_xero)[field] = theirs[field] if xero_newer else ours[field]
         elif xero_changed:
-            to_practice[field] = theirs[field]
+            plan.to_practice[field] = theirs[field]
         else:
-            to_xero[field] = ours[field]
-    return to_xero, to_practice
+            plan.to_xero[field] = ours[field]
+    return plan
+
+
+def reconcile(link, xero_contact, run):
+    """Decide what each side of a linked pair must take from the other, noting conflicts on the run.
+
+    :return: a ``PairPlan`` (``to_xero``, ``to_practice``, ``conflicts``).
+    """
+    plan = plan_pair(link.client, link.snapshot, xero_contact.data, xero_contact.updated_date_utc)
+    for field, winner in plan.conflicts.items():
+        run.note_conflict(link.client, field, plan.practice[field], plan.xero[field], winner)
+    return plan
 
 
 def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
@@ -143,17 +170,19 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
         contact = db.session.get(XeroContact, link.contact_id)
         if contact is None:
             continue
-        to_xero, to_practice = reconcile(link, contact, run)
+        plan = reconcile(link, contact, run)
+        to_xero, to_practice = plan.to_xero, plan.to_practice
         if to_practice:
             try:
                 with db.session.begin_nested():
-                    services.update_client(link.client, to_practice, source="xero")
+                    applied = services.update_client(link.client, to_practice, source="xero")
+                    history.record_changes(run, "client", link.client_id, applied, "xero", plan.conflicts)
             except services.ValidationError as exc:
                 run.note_error(f"Skipped Xero's changes to {link.client.name}: {exc}", contact.data)
                 continue
             run.count("clients_updated")
         if to_xero:
-            updates.append((link, to_xero))
+            updates.append((link, to_xero, plan))
         else:
             link.snapshot, link.synced_at = practice_values(link.client), utcnow()
     db.session.commit()
@@ -164,18 +193,20 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
 
 def _push_updates(xero, updates, run):
     bodies = [{"ContactID": link.contact_id, **contact_body(practice_values(link.client), fields)}
-              for link, fields in updates]
+              for link, fields, _plan in updates]
     try:
         elements = xero.write("POST", "Contacts", "Contacts", bodies, new_idempotency_key())
     except XeroValidationError as exc:
         elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m}]} for m in exc.messages] * len(bodies)
-    for (link, _fields), element in zip(updates, elements):
+    for (link, fields, plan), element in zip(updates, elements):
         if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
             message = _messages(element)
             needs_attention(link.client_id, message)
             run.note_error(f"Xero refused the update of {link.client.name}: {message}")
             continue
         link.snapshot, link.synced_at = practice_values(link.client), utcnow()
+        history.record_changes(run, "client", link.client_id, {f: (plan.xero[f], v) for f, v in fields.items()},
+                               "practice", plan.conflicts)
         store_contacts(link.tenant_id, [element], run)
         run.count("contacts_updated")
     db.session.commit()
@@ -243,6 +274,8 @@ def _send_batch(xero, batch, run):
         store_contacts(batch.tenant_id, [element], run)
         if not _is_linked(client_id):
             link_pair(client, batch.tenant_id, element["ContactID"], client_values(element))
+            history.record(run, "client", client_id, "xero_contact", "", f"created as {element.get('Name') or client.name}",
+                           "practice")
         entry.state, entry.batch_id = "done", None
         run.count("contacts_created")
     batch.state, batch.done_at = "done", utcnow()

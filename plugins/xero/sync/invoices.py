@@ -25,6 +25,7 @@ from bm import services
 from bm.extensions import db
 from bm.models import Client, Invoice, Payment, utcnow
 
+from .. import history
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch, XeroTaxRate)
@@ -305,6 +306,7 @@ def import_invoice(tenant_id, client_id, data, run):
                        xero_updated_at=_naive(xero_date(data.get("UpdatedDateUTC"))))
     db.session.add(link)
     db.session.flush()
+    history.record(run, "invoice", invoice.id, "xero_invoice", "", f"brought in from Xero as {number} ({invoice.total})", "xero")
     take_xero_payments(link, data, run)
     _check_totals(invoice, data, run)
     run.count("invoices_imported")
@@ -313,6 +315,8 @@ def import_invoice(tenant_id, client_id, data, run):
 def take_xero_changes(link, data, run):
     """Apply Xero's news to a linked invoice: status, values once approved there, payments."""
     invoice = link.invoice
+    if data.get("Status") and data["Status"] != link.xero_status:
+        history.record(run, "invoice", invoice.id, "xero_status", link.xero_status, data["Status"], "xero")
     link.xero_status = data.get("Status") or link.xero_status
     link.xero_number = data.get("InvoiceNumber") or link.xero_number
     link.xero_updated_at = _naive(xero_date(data.get("UpdatedDateUTC")))
@@ -326,7 +330,9 @@ def take_xero_changes(link, data, run):
                            "Xero's values were kept.")
         changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
                                           source="xero")
+        history.record_changes(run, "invoice", invoice.id, changes, "xero")
         if invoice.status == "draft":
+            history.record(run, "invoice", invoice.id, "status", "draft", "awaiting_payment", "xero")
             services.set_invoice_status(invoice, "awaiting_payment", source="xero")
             run.count("invoices_approved")
         elif changes:
@@ -337,7 +343,10 @@ def take_xero_changes(link, data, run):
                            "(a credit note or a payment Xero holds and the practice cannot show).")
     elif invoice.status == "draft" and waiting is None:
         # A draft edited in Xero (and not here since): bring the edit across.
-        if services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"), source="xero"):
+        changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
+                                          source="xero")
+        history.record_changes(run, "invoice", invoice.id, changes, "xero")
+        if changes:
             run.count("invoices_updated")
 
 
@@ -364,6 +373,7 @@ def take_xero_payments(link, data, run):
                                                     "reference": summary.get("Reference") or ""}, source="xero")
         db.session.add(PaymentLink(payment_id=payment.id, tenant_id=link.tenant_id, xero_payment_id=payment_id,
                                    origin="xero"))
+        history.record(run, "invoice", invoice.id, "payment", "", history.payment_text(amount, day, payment.reference), "xero")
         run.count("payments_pulled")
     db.session.flush()
 
@@ -548,6 +558,8 @@ def _invoice_created(tenant_id, entry, element, run):
     elif link_of(invoice.id) is None:
         edited_meanwhile = invoice.version != (entry.detail or {}).get("version")
         _link_created(tenant_id, invoice, element)
+        history.record(run, "invoice", invoice.id, "xero_invoice", "",
+                       f"added to Xero as {element.get('InvoiceNumber') or 'a draft'}", "practice")
         entry.state = "pending" if edited_meanwhile else "done"  # an edit made while sending goes as an update
         run.count("invoices_created")
 
@@ -580,6 +592,8 @@ def _update_batch(xero, items, run):
         link = link_of(invoice.id)
         link.xero_status = element.get("Status") or link.xero_status
         link.xero_updated_at = _naive(xero_date(element.get("UpdatedDateUTC")))
+        history.record(run, "invoice", invoice.id, "xero_draft", "", "updated to " + history.lines_summary(
+            services.line_dicts(invoice)) + f", dated {invoice.date}, due {invoice.due_date}", "practice")
         entry.state = "pending" if invoice.version != entry.detail.get("version") else "done"
         run.count("invoices_updated_in_xero")
     db.session.commit()
@@ -593,7 +607,8 @@ def renumber_synced_invoices(tenant_id, run):
     for invoice, link in rows:
         try:
             with db.session.begin_nested():
-                services.update_invoice(invoice, {"number": link.xero_number}, source="xero")
+                history.record_changes(run, "invoice", invoice.id, services.update_invoice(
+                    invoice, {"number": link.xero_number}, source="xero"), "xero")
         except services.ValidationError as exc:
             run.note_error(f"Invoice {invoice.number} keeps its practice number: {'; '.join(exc.errors.values())}")
     db.session.commit()
@@ -672,6 +687,8 @@ def _payment_created(tenant_id, entry, element, run):
             db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
         link = link_of(payment.invoice_id)
         link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
+        history.record(run, "invoice", payment.invoice_id, "payment", "",
+                       history.payment_text(payment.amount, payment.date, payment.reference), "practice")
         entry.state, entry.batch_id = "done", None
         run.count("payments_pushed")
 

@@ -1,0 +1,210 @@
+"""Tools > Integrations > Xero > Sync history and Preview sync; the "Xero sync history" panels."""
+import functools
+import uuid
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from bm.extensions import db, htmx
+from bm.jobs import enqueue, redis_connection
+from bm.pagination import paginate
+from bm.plugins import current_plugins
+from bm.ui import Panel
+
+from . import history
+from .models import SyncRun, XeroConnection
+from .oauth import client_for
+from .outbox import active_connection
+from .sync.preview import preview_sync
+
+bp = Blueprint("xero_history", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+PAGE_SIZE = 25
+CHANGES_PAGE_SIZE = 50
+PREVIEW_KEEP_SECONDS = 3600
+
+
+def _connection_or_404():
+    return active_connection() or abort(404)
+
+
+def _day(name):
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _number(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _partial_or_page(partial, whole, **context):
+    """One URL for the whole page, or for htmx just the results (``Vary: HX-Request``)."""
+    response = current_app.make_response(render_template(partial if htmx else whole, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+# -- sync history ---------------------------------------------------------------------------------
+
+
+@bp.route("/history")
+def history_index():
+    """Every sync run with its counts, errors and conflicts, filterable by state, dates and error text."""
+    connection = _connection_or_404()
+    filters = history.RunFilters(state=request.args.get("state", "") if request.args.get("state") in
+                                 history.RUN_STATES else "", since=_day("since"), until=_day("until"),
+                                 text=(request.args.get("q") or "").strip())
+    page = paginate(history.runs_query(filters), size=PAGE_SIZE)
+    return _partial_or_page("xero/history_runs.html", "xero/history.html", connection=connection, page=page,
+                            filters=filters, states=history.RUN_STATES, history=history,
+                            days=history.retention_days())
+
+
+@bp.route("/history/runs/<int:run_id>")
+def history_run(run_id):
+    """One sync run: what it did, its problems and conflicts, and the field changes it made."""
+    connection = _connection_or_404()
+    run = db.session.get(SyncRun, run_id) or abort(404)
+    changes = db.session.scalars(history.changes_query(history.ChangeFilters(run_id=run.id)).limit(100)).all()
+    total = db.session.scalar(db.select(db.func.count()).select_from(
+        history.changes_query(history.ChangeFilters(run_id=run.id)).order_by(None).subquery()))
+    return render_template("xero/history_run.html", connection=connection, run=run, changes=changes, total=total,
+                           names=history.record_names(changes), history=history)
+
+
+@bp.route("/history/changes")
+def history_changes():
+    """Every field change the sync made, filterable by record, field, side, conflicts, run and dates."""
+    connection = _connection_or_404()
+    filters = history.ChangeFilters(
+        record_kind=request.args.get("kind", "") if request.args.get("kind") in ("client", "invoice") else "",
+        record_id=_number("record_id"), record=(request.args.get("record") or "").strip(),
+        field=request.args.get("field", ""),
+        source=request.args.get("side", "") if request.args.get("side") in history.SIDES else "",
+        conflict=request.args.get("conflict") == "1", run_id=_number("run"),
+        since=_day("since"), until=_day("until"))
+    page = paginate(history.changes_query(filters), size=CHANGES_PAGE_SIZE)
+    return _partial_or_page("xero/history_changes_table.html", "xero/history_changes.html", connection=connection,
+                            page=page, filters=filters, names=history.record_names(page.items), history=history,
+                            fields=history.fields_recorded(), title=_record_title(filters))
+
+
+def _record_title(filters):
+    if filters.record_id is None or not filters.record_kind:
+        return ""
+    names = history.record_names([type("Key", (), {"record_kind": filters.record_kind,
+                                                   "record_id": filters.record_id})()])
+    name = names.get((filters.record_kind, filters.record_id))
+    return f"{'Client' if filters.record_kind == 'client' else 'Invoice'} {name}" if name else ""
+
+
+# -- panels on the client file and the invoice page -----------------------------------------------
+
+
+def history_panel(record_kind, record_id):
+    """The "Xero sync history" panel for a record with recorded changes, or None."""
+    changes = history.latest_changes(record_kind, record_id)
+    if not changes:
+        return None
+    return Panel(title="Xero sync history", template="xero/_history_panel.html", context={
+        "changes": changes, "history": history,
+        "more_url": url_for("xero_history.history_changes", kind=record_kind, record_id=record_id)})
+
+
+def with_client_history(hook):
+    """Add the "Xero sync history" panel to what a ``client_panels`` implementation returns."""
+
+    @functools.wraps(hook)
+    def client_panels(client):
+        panel = history_panel("client", client.id)
+        return list(hook(client=client) or []) + ([panel] if panel else [])
+
+    return client_panels
+
+
+def with_invoice_history(hook):
+    """Add the "Xero sync history" panel to what an ``invoice_panels`` implementation returns."""
+
+    @functools.wraps(hook)
+    def invoice_panels(invoice):
+        panel = history_panel("invoice", invoice.id)
+        return list(hook(invoice=invoice) or []) + ([panel] if panel else [])
+
+    return invoice_panels
+
+
+# -- preview sync ---------------------------------------------------------------------------------
+
+
+@bp.route("/preview", methods=["POST"])
+def preview_start():
+    """Queue a Preview sync (Xero reads only) and show its progress."""
+    connection = _connection_or_404()
+    if not connection.is_connected:
+        flash("The integration is disconnected: use Reconnect Xero Integration first.", "error")
+        return redirect(url_for("xero.index"))
+    job_id = f"xero-preview-{uuid.uuid4()}"
+    job = enqueue(preview_job, connection.id, job_id=job_id, job_timeout=1800, result_ttl=PREVIEW_KEEP_SECONDS)
+    if job is None:  # no workers reachable: work it out here instead
+        return render_template("xero/preview.html", connection=connection, job_id=None, state="finished",
+                               result=preview_sync(client_for(connection), connection), meta={})
+    return redirect(url_for("xero_history.preview_show", job_id=job_id))
+
+
+@bp.route("/preview/<job_id>")
+def preview_show(job_id):
+    """A Preview sync: its progress bar while it runs (polled by htmx), then what the next sync would do."""
+    connection = _connection_or_404()
+    state, meta, result = _preview_job_state(job_id)
+    template = "xero/preview_status.html" if htmx else "xero/preview.html"
+    response = current_app.make_response(render_template(template, connection=connection, job_id=job_id,
+                                                         state=state, meta=meta, result=result))
+    response.headers["Vary"] = "HX-Request"
+    if htmx and state not in ("queued", "started"):
+        response.status_code = 286  # tells htmx to stop polling
+    return response
+
+
+def _preview_job_state(job_id):
+    if not job_id.startswith("xero-preview-"):
+        abort(404)
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+        status = job.get_status(refresh=True)
+    except NoSuchJobError:
+        abort(404)
+    except (RedisError, OSError):
+        return "unavailable", {}, None
+    state = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "started": "started",
+             "finished": "finished"}.get(str(getattr(status, "value", status)), "failed")
+    result = job.return_value() if state == "finished" else None
+    if state == "failed":
+        return state, {"error": job.meta.get("error") or "The preview stopped on an unexpected error."}, None
+    return state, job.meta, result
+
+
+def preview_job(connection_id):
+    """RQ entry point: work out a Preview sync, keeping its progress in the job's meta; returns the result."""
+    if not current_plugins().is_enabled("xero"):
+        return None
+    connection = db.session.get(XeroConnection, connection_id)
+    job = get_current_job()
+
+    def progress(phase, percent):
+        if job is not None:
+            job.meta.update(phase=phase, progress=percent)
+            job.save_meta()
+
+    try:
+        return preview_sync(client_for(connection), connection, progress)
+    except Exception as exc:
+        if job is not None:
+            job.meta["error"] = f"The preview could not be worked out: {exc}"
+            job.save_meta()
+        raise  # RQ keeps it as failed
