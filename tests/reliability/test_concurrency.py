@@ -151,3 +151,38 @@ def test_four_workers_two_web_processes_and_editing_users(integrate, app, cluste
     report("4 workers + 2 web processes, users editing, token expired", "concurrency", len(finished) + runs,
            120, duplicates, lost + len(stale))
     assert (duplicates, lost, stale) == (0, 0, [])
+
+
+REFRESH_RACE = """
+import sys, time
+from wsgi import app
+with app.app_context():
+    from plugins.xero.oauth import client_for
+    from plugins.xero.outbox import active_connection
+    xero = client_for(active_connection())
+    while time.time() < float(sys.argv[1]):
+        time.sleep(0.001)
+    print(xero.organisation()["Name"])
+"""
+
+
+def test_four_processes_needing_a_new_token_at_once_refresh_it_once(integrate, app, sandbox, report):
+    connection = integrate()
+    connection.access_expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BM_INSTANCE_PATH": app.instance_path,
+           "REDIS_URL": redis_url, "XERO_BASE_URL": sandbox.url, "XERO_CLIENT_ID": "sandbox-app",
+           "XERO_CLIENT_SECRET": "sandbox-secret", "BM_LOG_LEVEL": "WARNING"}
+    before = sandbox.stats()["calls"].get("POST /connect/token", 0)
+    start_at = str(time.time() + 3)
+    processes = [subprocess.Popen([sys.executable, "-c", REFRESH_RACE, start_at], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [process.communicate(timeout=60) for process in processes]
+    refreshes = sandbox.stats()["calls"].get("POST /connect/token", 0) - before
+    report("4 processes refreshing an expired token at the same instant", "token refresh race", 0, 4, refreshes - 1,
+           sum(process.returncode != 0 for process in processes))
+    assert [out.strip() for out, _err in results] == ["Demo Company (UK)"] * 4, [err[-800:] for _o, err in results]
+    assert refreshes == 1
+    db.session.expire_all()
+    assert db.session.get(XeroConnection, connection.id).status == "connected"

@@ -7,8 +7,8 @@ from sqlalchemy import func, select, update
 
 from bm import services
 from bm.extensions import db
-from bm.models import utcnow
-from plugins.xero.models import SyncRun, WriteBatch
+from bm.models import Client, Invoice, utcnow
+from plugins.xero.models import InvoiceLink, SyncRun, WriteBatch
 
 from .conftest import all_clients, duplicates_and_losses, sync_until_settled
 
@@ -83,3 +83,45 @@ def test_an_old_batch_that_never_reached_xero_is_sent_again(integrate, sandbox, 
     duplicates, lost = duplicates_and_losses(in_xero.contacts_all(), all_clients()[-10:])
     report("10 new clients, every try reset, retried hours later", "reset (all tries)", runs, 10, duplicates, lost)
     assert (duplicates, lost) == (0, 0)
+
+
+@pytest.mark.reliability
+def test_500_new_invoices_reach_xero_exactly_once_under_10_percent_faults(integrate, admin, sandbox, in_xero, report):
+    from collections import Counter
+
+    from tests.xero.test_invoice_sync import contact_id_of, enable_invoice_sync
+
+    integrate()
+    admin.post(f"/tools/integrations/xero/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
+    assert enable_invoice_sync(admin, in_xero).status_code == 302
+    client = db.session.scalar(select(Client).where(Client.name == "Riverside Yoga Studio"))
+    for number in range(500):
+        services.create_invoice(client, {"lines": [{"description": f"Work {number}", "quantity": "1",
+                                                    "unit_price": f"{100 + number}.00", "tax_rate": "20"}]})
+    db.session.commit()
+    numbers = set(db.session.scalars(select(Invoice.number)))
+    rules = [{"endpoint": endpoint, "timeout_seconds": 2, **{kind: 0.10 / len(KINDS) for kind in KINDS}}
+             for endpoint in ("PUT /api.xro/2.0/Invoices", "POST /api.xro/2.0/Invoices")]
+    sandbox.set_faults(rules, seed=7)
+    runs = sync_until_settled()
+    injected = sandbox.stats().get("faults_injected", {})
+    sandbox.set_faults()
+    references = Counter(invoice.get("Reference") for invoice in in_xero_invoices(in_xero))
+    duplicates = sum(count - 1 for reference, count in references.items() if reference in numbers and count > 1)
+    linked = db.session.scalar(select(func.count()).select_from(InvoiceLink).where(InvoiceLink.origin == "practice"))
+    lost = 500 - linked
+    report("500 new invoices, 10% faults on invoice writes",
+           ", ".join(f"{kind} {count}" for kind, count in sorted(injected.items()) if count) or "none",
+           runs, 500, duplicates, lost)
+    assert sum(injected.values()) > 0
+    assert (duplicates, lost) == (0, 0)
+
+
+def in_xero_invoices(in_xero):
+    found, page = [], 1
+    while True:
+        batch = in_xero.call("GET", "Invoices", params={"page": page, "pageSize": 1000})["Invoices"]
+        found += batch
+        if len(batch) < 1000:
+            return found
+        page += 1
