@@ -1,0 +1,158 @@
+"""Preview sync: what the next sync would change, writing nothing anywhere; against the sandbox over HTTP."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from bm import services
+from bm.demo import DEMO_CLIENTS
+from bm.extensions import db
+from bm.models import Client, Invoice
+from plugins.xero.models import ContactLink, XeroConnection, XeroContact
+
+from .test_invoice_sync import enable_invoice_sync, raise_invoice
+
+XERO = "/tools/integrations/xero"
+
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+def client_named(name):
+    db.session.expire_all()
+    return db.session.scalar(select(Client).where(Client.name == name))
+
+
+def contact_id_of(name):
+    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
+
+
+def contact_of(client):
+    return db.session.scalar(select(ContactLink.contact_id).where(ContactLink.client_id == client.id))
+
+
+def database_dump():
+    """Every row of every table, as sorted text: equal dumps mean nothing was written."""
+    db.session.commit()
+    db.session.expire_all()
+    return {table.name: sorted(repr(tuple(row)) for row in db.session.execute(table.select()))
+            for table in db.metadata.sorted_tables}
+
+
+def merge(admin, contact_name, client_name, use="xero"):
+    client = client_named(client_name)
+    admin.post(f"{XERO}/contacts/{contact_id_of(contact_name)}/merge", {"client_id": client.id, "use": use})
+
+
+@pytest.fixture
+def integrated(app, integrate):
+    for data in DEMO_CLIENTS:
+        services.create_client(dict(data))
+    db.session.commit()
+    return integrate()
+
+
+def preview(admin, queues):
+    """Click Preview sync, let a worker work it out, return the preview page."""
+    started = admin.post(f"{XERO}/preview")
+    assert started.status_code == 302, html(started)[:500]
+    queues()
+    return html(admin.get(started.headers["Location"]))
+
+
+def section(page, section_id):
+    start = page.index(f'id="{section_id}"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_preview_lists_what_the_next_sync_would_do_and_writes_nothing(
+        integrated, admin, sync_now, queues, in_xero, sandbox):
+    merge(admin, "Northwind Traders", "Northwind Traders LLP")
+    merge(admin, "Patel and Sons Ltd", "Patel & Sons Limited")
+    admin.post(f"{XERO}/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
+    assert enable_invoice_sync(admin, in_xero).status_code == 302
+    sync_now()
+    northwind, patel = client_named("Northwind Traders"), client_named("Patel and Sons Ltd")
+    riverside = client_named("Riverside Yoga Studio")
+    services.update_client(northwind, {"email": "billing@northwind.example.com"})  # practice -> Xero
+    db.session.commit()
+    in_xero.update_contact(contact_of(patel), Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "0161 000 1111"}])
+    services.update_client(riverside, {"city": "Leeds"})
+    db.session.commit()
+    in_xero.update_contact(contact_of(riverside), Addresses=[{"AddressType": "POBOX", "City": "York"}])  # newer: wins
+    admin.post("/clients/new", {"name": "Fresh Start Bakery"})
+    waiting = raise_invoice(admin, riverside)
+    raised = in_xero.raise_invoice(contact_of(riverside), amount="80.00")
+
+    before = database_dump()
+    sandbox.reset_stats()
+    page = preview(admin, queues)
+    stats = sandbox.stats()
+    assert stats["calls"] and all(key.startswith("GET ") for key in stats["calls"]), stats
+    assert stats["calls"] == {"GET /api.xro/2.0/Contacts": 1, "GET /api.xro/2.0/Invoices": 1}, stats
+    assert database_dump() == before
+
+    assert "Fresh Start Bakery" in section(page, "preview-new-clients")
+    pairs = section(page, "preview-pairs")
+    assert re.search(r"Northwind Traders</a></td><td>Email</td>\s*<td>billing@northwind.example.com</td>.*?"
+                     r"<td>BrightManager → Xero", pairs, re.S)
+    assert re.search(r"Patel and Sons Ltd</a></td><td>Phone</td>.*?<td>0161 000 1111</td>\s*<td>Xero → BrightManager",
+                     pairs, re.S)
+    assert re.search(r"Riverside Yoga Studio</a></td><td>City</td>\s*<td>Leeds</td>\s*<td>York</td>\s*"
+                     r"<td>Xero → BrightManager <span class=\"badge badge-warning\">Conflict: Xero's newer change wins",
+                     pairs, re.S)
+    invoices = section(page, "preview-invoices")
+    assert f"{raised['InvoiceNumber']}</strong>\n      for Riverside Yoga Studio:\n      would be brought in" in invoices
+    assert f"{waiting.number}</a> for Riverside Yoga Studio (360.00):\n      would be added to Xero as a draft" in invoices
+    assert "2 Xero calls" in page
+
+    # ... and the sync then does just that.
+    sync_now()
+    assert client_named("Northwind Traders").email == "billing@northwind.example.com"
+    assert in_xero.contact_named("Northwind Traders")["EmailAddress"] == "billing@northwind.example.com"
+    assert client_named("Patel and Sons Ltd").phone == "0161 000 1111"
+    assert client_named("Riverside Yoga Studio").city == "York"
+    assert in_xero.contact_named("Fresh Start Bakery") is not None
+    assert db.session.scalar(select(Invoice).where(Invoice.number == raised["InvoiceNumber"])) is not None
+    assert "the next sync would change nothing" in preview(admin, queues)
+
+
+def test_preview_after_a_quiet_period_costs_two_calls_and_changes_nothing(integrated, admin, sync_now, queues, sandbox):
+    sync_now()
+    watermark = db.session.scalar(select(XeroConnection.contacts_modified_since))
+    sandbox.reset_stats()
+    page = preview(admin, queues)
+    assert "the next sync would change nothing" in page
+    assert sum(sandbox.stats()["calls"].values()) == 2
+    db.session.expire_all()
+    assert db.session.scalar(select(XeroConnection.contacts_modified_since)) == watermark
+
+
+def test_preview_shows_a_progress_bar_until_it_is_ready(integrated, admin, queues):
+    started = admin.post(f"{XERO}/preview")
+    polling = admin.get(started.headers["Location"], headers={"HX-Request": "true"})
+    assert polling.status_code == 200
+    assert 'hx-trigger="every 1s"' in html(polling) and "<progress" in html(polling) and "<html" not in html(polling)
+    queues()
+    done = admin.get(started.headers["Location"], headers={"HX-Request": "true"})
+    assert done.status_code == 286 and "preview-new-clients" in html(done)
+
+
+def test_preview_sync_button_and_history_link_are_on_the_xero_page(integrated, admin):
+    page = html(admin.get(f"{XERO}/"))
+    assert "Preview sync</button>" in page and f'href="{XERO}/history"' in page
+
+
+def test_preview_of_an_unknown_job_is_not_found(integrated, admin):
+    assert admin.get(f"{XERO}/preview/xero-preview-nothing").status_code == 404
+    assert admin.get(f"{XERO}/preview/some-other-job").status_code == 404
+
+
+def test_preview_is_refused_while_disconnected(integrated, admin, xero_user, sync_now, sandbox):
+    xero_user.disconnect_app()
+    sync_now()
+    sandbox.reset_stats()
+    response = admin.post(f"{XERO}/preview")
+    assert response.headers["Location"].endswith(f"{XERO}/")
+    assert sandbox.stats()["total_calls"] == 0
