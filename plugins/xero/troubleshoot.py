@@ -102,7 +102,7 @@ def _unlinked(client, connection):
         return Diagnosis(
             "info", f"Not linked. The Xero customer {contact.name} looks like this client ({match.score}%: "
                     f"{', '.join(match.reasons)}). Merge them to link the two.",
-            [Action("Merge", url=url_for("xero.merge", contact_id=contact.contact_id, client_id=client.id),
+            [Action("Merge", url=url_for("xero_linking.merge", contact_id=contact.contact_id, client_id=client.id),
                     style="primary"), _open(contact.contact_id)])
     for contact in _look_alikes(client):
         if not contact.is_customer:

@@ -1,4 +1,4 @@
-"""Tools > Integrations > Xero: connect, the unlinked-customer list, Merge, settings, disconnect."""
+"""Tools > Integrations > Xero: connect, the unlinked-customer list, Create in BrightManager, settings, disconnect."""
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -19,7 +19,6 @@ from .outbox import active_connection, integration_settings, live_link, open_ent
 from .sync import invoices as invoice_sync
 from .sync.engine import latest_run
 from .sync.restore import archived_links
-from .sync.fields import SYNCED_FIELDS, client_values, practice_values
 from .sync.suggestions import suggestions_for, unlinked_customers_query
 
 bp = Blueprint("xero", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
@@ -122,30 +121,6 @@ def run_status(run_id):
     if htmx and run.state not in ("queued", "running"):
         response.status_code = 286  # tells htmx to stop polling
     return response
-
-
-@bp.route("/contacts/<contact_id>/merge", methods=["GET", "POST"])
-def merge(contact_id):
-    """Show both records side by side (GET), then link them with the chosen system's data (POST)."""
-    connection = _connection_or_404()
-    contact = db.session.get(XeroContact, contact_id) or abort(404)
-    client = db.session.get(Client, request.values.get("client_id", type=int) or 0)
-    if client is None:
-        flash("Choose the practice client to merge with.", "error")
-        return redirect(url_for("xero.index"))
-    if request.method == "GET":
-        return render_template("xero/merge.html", contact=contact, client=client, fields=SYNCED_FIELDS,
-                               ours=practice_values(client), theirs=client_values(contact.data))
-    try:
-        links.merge(connection.tenant_id, contact, client, request.form.get("use"))
-        db.session.commit()
-    except links.LinkRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("xero.index"))
-    jobs.queue_sync("merge")
-    flash(f"{client.name} is now linked to {contact.name} in Xero.", "success")
-    return redirect(url_for("xero.index"))
 
 
 @bp.route("/contacts/<contact_id>/create", methods=["POST"])

@@ -1,0 +1,129 @@
+"""Linking Xero contacts to practice clients: Merge (per system or per field) and Link all with undo."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from bm import services
+from bm.extensions import db
+from bm.models import Client
+
+from . import jobs, links
+from .models import LinkBatch, XeroContact
+from .outbox import active_connection
+from .sync.fields import SYNCED_FIELDS, client_values, practice_values
+
+bp = Blueprint("xero_linking", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+
+
+def _connection_or_404():
+    return active_connection() or abort(404)
+
+
+@bp.app_template_global("xero_batches_to_undo")
+def batches_to_undo(tenant_id):
+    """Recent "Link all" batches that can still be undone, for the notice on the Xero page."""
+    return links.undoable_batches(tenant_id)
+
+
+@bp.route("/contacts/<contact_id>/merge", methods=["GET", "POST"])
+def merge(contact_id):
+    """Show both records side by side (GET), then link them keeping the chosen values (POST)."""
+    connection = _connection_or_404()
+    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    client = db.session.get(Client, request.values.get("client_id", type=int) or 0)
+    if client is None:
+        flash("Choose the practice client to merge with.", "error")
+        return redirect(url_for("xero.index"))
+    if request.method == "GET":
+        return render_template("xero/merge.html", contact=contact, client=client, fields=SYNCED_FIELDS,
+                               labels=links.FIELD_LABELS, ours=practice_values(client),
+                               theirs=client_values(contact.data))
+    try:
+        links.merge(connection.tenant_id, contact, client, links.merge_choices(request.form))
+        db.session.commit()
+    except links.LinkRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero.index"))
+    jobs.queue_sync("merge")
+    flash(f"{client.name} is now linked to {contact.name} in Xero.", "success")
+    return redirect(url_for("xero.index"))
+
+
+@bp.route("/link-all")
+def review_bulk():
+    """The review screen of "Link all at N% or above": every pair it would link, and why."""
+    connection = _connection_or_404()
+    threshold = links.clamp_threshold(request.args.get("threshold", links.DEFAULT_THRESHOLD))
+    return render_template("xero/bulk_review.html", plan=links.bulk_plan(connection.tenant_id, threshold),
+                           lowest=links.LOWEST_THRESHOLD)
+
+
+@bp.route("/link-all", methods=["POST"])
+def link_all():
+    """Link the pairs left ticked on the review screen in one batch that can be undone."""
+    connection = _connection_or_404()
+    threshold = links.clamp_threshold(request.form.get("threshold"))
+    chosen = {_pair(value) for value in request.form.getlist("pair")} - {None}
+    if not chosen:
+        flash("Tick at least one pair to link.", "error")
+        return redirect(url_for("xero_linking.review_bulk", threshold=threshold))
+    try:
+        batch, linked, notes = links.link_batch(connection.tenant_id, threshold, chosen,
+                                                request.form.get("use"), current_user.email)
+        db.session.commit()
+    except links.LinkRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero_linking.review_bulk", threshold=threshold))
+    if batch is not None:
+        flash(_linked_message(batch, linked, request.form.get("use")), "success")
+    for note in notes:
+        flash(f"Not linked: {note}", "warning")
+    return redirect(url_for("xero.index"))
+
+
+def _pair(value):
+    contact_id, _, client_id = value.partition("|")
+    return (contact_id, int(client_id)) if contact_id and client_id.isdigit() else None
+
+
+def _linked_message(batch, linked, use):
+    count = f"{len(linked)} client{'s' if len(linked) != 1 else ''}"
+    then = ("They took Xero's values." if use == "xero"
+            else "Xero gets the practice's values on the next sync; until then Undo changes nothing in Xero.")
+    return Markup('Linked {} to their Xero contacts. {} <button class="button secondary" form="undo-batch-{}">Undo</button>'
+                  ).format(count, then, batch.id)
+
+
+@bp.route("/link-all/<int:batch_id>/undo", methods=["POST"])
+def undo(batch_id):
+    """Undo a "Link all" batch: remove its links and revert what it changed."""
+    connection = _connection_or_404()
+    batch = db.session.get(LinkBatch, batch_id)
+    if batch is None or batch.tenant_id != connection.tenant_id:
+        abort(404)
+    try:
+        outcome = links.undo_batch(batch)
+    except (links.LinkRefused, services.ValidationError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("xero.index"))
+    for message, category in _undo_messages(outcome):
+        flash(message, category)
+    return redirect(url_for("xero.index"))
+
+
+def _undo_messages(outcome):
+    done = [f"Undone: {outcome.unlinked} link{'s' if outcome.unlinked != 1 else ''} removed"]
+    if outcome.restored:
+        done.append(f"{outcome.restored} value{'s' if outcome.restored != 1 else ''} taken from Xero put back")
+    if outcome.cancelled:
+        done.append(f"{outcome.cancelled} queued update{'s' if outcome.cancelled != 1 else ''} to Xero cancelled")
+    yield "; ".join(done) + ".", "success"
+    if outcome.kept:
+        yield (f"Changed since the links were made, so left as they are now: {', '.join(outcome.kept)}.", "warning")
+    if outcome.synced:
+        yield (f"Already synced with Xero since the links were made: {', '.join(outcome.synced)}. "
+               "Whatever that sync wrote to Xero stays there; these were only unlinked.", "warning")
+
