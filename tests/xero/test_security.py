@@ -1,4 +1,5 @@
 """Security of the Xero integration: OAuth state and PKCE, and Xero-supplied text kept inert."""
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
@@ -65,3 +66,23 @@ def test_xero_supplied_text_is_escaped_everywhere_it_is_shown(integrate, admin, 
     admin.post(f"{XERO}/contacts/{hostile['ContactID']}/create")
     client_page = html(admin.get("/clients/?q=script", follow_redirects=True))
     assert SCRIPT not in client_page and "&lt;script&gt;" in client_page
+
+
+def test_no_token_can_be_found_in_clear_anywhere_in_the_database(integrate, app):
+    from sqlalchemy import inspect, text
+
+    from plugins.xero.oauth import decrypt_tokens
+
+    connection = integrate()
+    tokens = decrypt_tokens(connection.encrypted_tokens)
+    secrets = [tokens["refresh_token"].encode(), tokens["access_token"][-40:].encode()]
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        path = Path(db.engine.url.database)  # the file and its write-ahead log, as they lie on disk
+        contents = b"".join(part.read_bytes() for part in (path, path.with_name(path.name + "-wal")) if part.exists())
+    else:
+        tables = inspect(db.engine).get_table_names()
+        with db.engine.connect() as connection_:
+            contents = "\n".join(str(row[0]) for table in tables
+                                 for row in connection_.execute(text(f'SELECT t::text FROM "{table}" t'))).encode()
+    assert contents and not any(secret in contents for secret in secrets)
