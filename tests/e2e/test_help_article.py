@@ -122,6 +122,7 @@ class TestHelpArticle:
 
     def test_first_sync_shows_progress_then_the_scored_list(self, page, stack, axe, screenshots):
         expect(page.get_by_role("progressbar", name="Sync progress")).to_be_visible()
+        shot(page, screenshots, "xero-first-sync")
         axe.check(page, "Xero page, first sync running")
         sync_finished(page)
         stack.slow_xero(0)
@@ -396,7 +397,7 @@ class TestHelpArticle:
         sync_now(page)
         page.goto(invoice_url)
         expect(page.locator(".status")).to_have_text("Paid")
-        expect(page.get_by_role("cell", name="Card 4411")).to_be_visible()
+        expect(page.get_by_role("cell", name="Card 4411", exact=True)).to_be_visible()
 
     def test_red_disconnect_asks_for_confirmation(self, page, axe, screenshots):
         open_xero_page(page)
