@@ -8,15 +8,18 @@ from .. import matching
 from ..models import ContactLink, MatchSuggestion, XeroContact
 
 LIMIT = 5
+CHUNK = 5000  # contacts matched at once: each chunk costs the client profiles again
+
+
+def _unlinked_customers(tenant_id):
+    linked = select(ContactLink.contact_id).where(ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None))
+    return (XeroContact.tenant_id == tenant_id, XeroContact.is_customer.is_(True), XeroContact.status == "ACTIVE",
+            XeroContact.contact_id.not_in(linked))
 
 
 def unlinked_customers_query(tenant_id):
     """Active Xero customers of the organisation that no practice client is linked to, by name."""
-    linked = select(ContactLink.contact_id).where(ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None))
-    return select(XeroContact).where(
-        XeroContact.tenant_id == tenant_id, XeroContact.is_customer.is_(True), XeroContact.status == "ACTIVE",
-        XeroContact.contact_id.not_in(linked),
-    ).order_by(XeroContact.name, XeroContact.contact_id)
+    return select(XeroContact).where(*_unlinked_customers(tenant_id)).order_by(XeroContact.name, XeroContact.contact_id)
 
 
 def unlinked_clients_query():
@@ -28,23 +31,49 @@ def unlinked_clients_query():
 def refresh_suggestions(tenant_id):
     """Replace the stored suggestions with fresh ones for every unlinked customer.
 
+    Contacts are matched a chunk at a time, each chunk's suggestions replaced and committed
+    on its own: memory stays flat however large the organisation (all 80,000 customers of a
+    100,000-contact organisation at once took the sync to 785 MiB), and the write lock is
+    held only while a chunk is saved. Each contact's ranking depends on it alone, so the
+    result is the same as matching them all at once.
+
     :return: the number of contacts that got at least one suggestion.
     """
-    contacts = [row.data for row in db.session.scalars(unlinked_customers_query(tenant_id))]
     clients = {client.id: client.as_dict() for client in db.session.scalars(unlinked_clients_query())}
-    ranked = matching.suggest(contacts, list(clients.values()), limit=LIMIT)
-    by_id = {contact["ContactID"]: contact for contact in contacts}
-    db.session.execute(delete(MatchSuggestion))
-    rows = [
-        {"contact_id": contact_id, "client_id": client_id, "score": score,
-         "reasons": matching.explain(by_id[contact_id], clients[client_id]).reasons}
-        for contact_id, suggestions in ranked.items() if contact_id in by_id
-        for client_id, score in suggestions
-    ]
-    if rows:
-        db.session.execute(MatchSuggestion.__table__.insert(), rows)
+    choices = list(clients.values())
+    matched = 0
+    for contacts in _unlinked_contacts_in_chunks(tenant_id):
+        ranked = matching.suggest(contacts, choices, limit=LIMIT)
+        by_id = {contact["ContactID"]: contact for contact in contacts}
+        rows = [
+            {"contact_id": contact_id, "client_id": client_id, "score": score,
+             "reasons": matching.explain(by_id[contact_id], clients[client_id]).reasons}
+            for contact_id, suggestions in ranked.items() if contact_id in by_id
+            for client_id, score in suggestions
+        ]
+        db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.contact_id.in_(list(by_id))))
+        if rows:
+            db.session.execute(MatchSuggestion.__table__.insert(), rows)
+        db.session.commit()
+        matched += sum(1 for suggestions in ranked.values() if suggestions)
+    unlisted = select(XeroContact.contact_id).where(*_unlinked_customers(tenant_id))
+    db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.contact_id.not_in(unlisted)))
     db.session.commit()
-    return sum(1 for suggestions in ranked.values() if suggestions)
+    return matched
+
+
+def _unlinked_contacts_in_chunks(tenant_id):
+    """Yield the unlinked customers' Xero data, CHUNK contacts at a time (by ContactID)."""
+    after = ""
+    while True:
+        rows = db.session.execute(
+            select(XeroContact.contact_id, XeroContact.data).where(*_unlinked_customers(tenant_id),
+                                                                   XeroContact.contact_id > after)
+            .order_by(XeroContact.contact_id).limit(CHUNK)).all()
+        if not rows:
+            return
+        yield [data for _contact_id, data in rows]
+        after = rows[-1].contact_id
 
 
 def suggestions_for(contact_ids):
