@@ -5,6 +5,8 @@ from bm import hookimpl
 from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
 from . import jobs, troubleshoot
+from .history import prune_history
+from .history_views import with_client_history, with_invoice_history
 from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
@@ -85,6 +87,7 @@ def invoice_badges(invoice):
 
 
 @hookimpl
+@with_invoice_history
 def invoice_panels(invoice):
     connection = active_connection()
     if connection is None:
@@ -122,6 +125,7 @@ def client_actions(client):
 
 
 @hookimpl
+@with_client_history
 def client_panels(client):
     diagnosis = troubleshoot.diagnose_client(client)
     if diagnosis is None:
@@ -132,9 +136,9 @@ def client_panels(client):
 
 @hookimpl
 def register_blueprints():
-    from . import linking_views, recovery_views, views, webhook_views
+    from . import history_views, linking_views, recovery_views, views, webhook_views
 
-    return [views.bp, webhook_views.bp, linking_views.bp, recovery_views.bp]
+    return [views.bp, webhook_views.bp, linking_views.bp, recovery_views.bp, history_views.bp]
 
 
 @hookimpl
@@ -146,5 +150,6 @@ def register_commands():
 
 @hookimpl
 def periodic_jobs():
-    return [PeriodicJob(name="xero-sync", func=jobs.sync_organisation, interval=jobs.sync_interval_seconds)]
+    return [PeriodicJob(name="xero-sync", func=jobs.sync_organisation, interval=jobs.sync_interval_seconds),
+            PeriodicJob(name="xero-history-prune", func=prune_history, interval=3600)]
 
