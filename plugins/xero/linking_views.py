@@ -122,8 +122,8 @@ def _undo_messages(outcome):
         done.append(f"{outcome.cancelled} queued update{'s' if outcome.cancelled != 1 else ''} to Xero cancelled")
     yield "; ".join(done) + ".", "success"
     if outcome.kept:
-        yield (f"Changed since the links were made, so left as they are now: {', '.join(outcome.kept)}.", "warning")
+        yield (f"Changed since the links were made, so left as they are now: {', '.join(sorted(outcome.kept))}.", "warning")
     if outcome.synced:
-        yield (f"Already synced with Xero since the links were made: {', '.join(outcome.synced)}. "
+        yield (f"Already synced with Xero since the links were made: {', '.join(sorted(outcome.synced))}. "
                "Whatever that sync wrote to Xero stays there; these were only unlinked.", "warning")
 

@@ -329,11 +329,11 @@ def _undo_link(batch, link, outcome):
         FieldChange.run_id.is_(None), FieldChange.changed_at == batch.made_at)).all()
     current = practice_values(client)
     restore = {change.field: change.before for change in taken if current[change.field] == change.after}
-    if len(restore) < len(taken):
-        outcome.kept.append(client.name)
     if restore:
         services.update_client(client, restore, source="xero")
         outcome.restored += len(restore)
+    if len(restore) < len(taken):
+        outcome.kept.append(client.name)
     outcome.unlinked += 1
 
 
