@@ -254,7 +254,18 @@ class TestHelpArticle:
         xero = xero_page(context, stack, "/Contacts")
         xero.get_by_role("link", name="Kestrel Engineering Ltd").click()
         expect(xero.get_by_role("heading", name=re.compile("Kestrel Engineering Ltd"))).to_contain_text("ACTIVE")
+
+        # ... and the other way round: archived in Xero, still active here.
+        xero.goto(stack.xero_url + "/Contacts?q=Fresh+Start")
+        xero.get_by_role("link", name="Fresh Start Bakery").click()
+        xero.get_by_role("button", name="Archive").click()
+        expect(xero.get_by_role("heading", name=re.compile("Fresh Start Bakery"))).to_contain_text("ARCHIVED")
         xero.close()
+        sync_now(page)
+        page.get_by_role("search").get_by_label("Search clients").fill("Fresh Start")
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Fresh Start Bakery").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Fresh Start Bakery")
 
     def test_disconnect_in_xero_then_reconnect_and_sync_now(self, page, context, stack, axe, screenshots):
         xero = xero_page(context, stack, "/Dashboard")
