@@ -101,20 +101,20 @@ def edit(client_id):
 @bp.route("/<int:client_id>/archive", methods=["POST"])
 def archive(client_id):
     """Archive a client."""
-    client = get_client_or_404(client_id)
-    services.set_client_archived(client, True)
-    db.session.commit()
-    flash(f"{client.name} archived.", "success")
-    return redirect(url_for("clients.show", client_id=client.id))
+    return _set_archived(client_id, True, "{name} archived.")
 
 
 @bp.route("/<int:client_id>/unarchive", methods=["POST"])
 def unarchive(client_id):
     """Bring an archived client back."""
+    return _set_archived(client_id, False, "{name} is active again.")
+
+
+def _set_archived(client_id, archived, message):
     client = get_client_or_404(client_id)
-    services.set_client_archived(client, False)
+    services.set_client_archived(client, archived)
     db.session.commit()
-    flash(f"{client.name} is active again.", "success")
+    flash(message.format(name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
 
 

@@ -28,34 +28,28 @@ def htmx_js():
         return send_file(path, mimetype="text/javascript", max_age=86400)
 
 
+ERROR_PAGES = {
+    403: (403, "Not allowed", "Only an admin can do this."),
+    404: (404, "Not found", "There is nothing at this address. It may have been removed."),
+    CSRFError: (400, "Page expired", "This form had expired. Go back, reload the page and try again."),
+    413: (413, "File too large", "The upload is larger than this app accepts."),
+    500: (500, "Something went wrong", "The error has been logged. Please try again."),
+}
+
+
+def _error_page(status, title, message):
+    def render(_error):
+        return render_template("error.html", title=title, message=message), status
+
+    return render
+
+
 def install(app):
     """Attach error pages, headers and template helpers to the app."""
     public(app.view_functions["static"])
 
-    @app.errorhandler(403)
-    def forbidden(_error):
-        return render_template("error.html", title="Not allowed",
-                               message="Only an admin can do this."), 403
-
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_template("error.html", title="Not found",
-                               message="There is nothing at this address. It may have been removed."), 404
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_error):
-        return render_template("error.html", title="Page expired",
-                               message="This form had expired. Go back, reload the page and try again."), 400
-
-    @app.errorhandler(413)
-    def too_large(_error):
-        return render_template("error.html", title="File too large",
-                               message="The upload is larger than this app accepts."), 413
-
-    @app.errorhandler(500)
-    def server_error(_error):
-        return render_template("error.html", title="Something went wrong",
-                               message="The error has been logged. Please try again."), 500
+    for error, (status, title, message) in ERROR_PAGES.items():
+        app.register_error_handler(error, _error_page(status, title, message))
 
     @app.after_request
     def headers(response):
