@@ -440,6 +440,21 @@ class TestEveryScreen:
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("heading", name="Clients", level=1)).to_be_visible()
 
+    def test_tools_menu_works_from_the_keyboard(self, page):
+        tools = page.get_by_role("navigation", name="Main").get_by_text("Tools")
+        tools.focus()
+        page.keyboard.press("Enter")
+        integrations = page.get_by_role("link", name="Integrations")
+        expect(integrations).to_be_visible()
+        page.keyboard.press("Escape")  # closes the menu, focus back on Tools
+        expect(integrations).to_be_hidden()
+        expect(tools).to_be_focused()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        expect(integrations).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Integrations", level=1)).to_be_visible()
+
     def test_tools_screens(self, page, axe):
         nav = page.get_by_role("navigation", name="Main")
         for item, heading in (("Integrations", "Integrations"), ("Plugins", "Plugins"), ("Users", "Users"),
