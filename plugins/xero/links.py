@@ -14,6 +14,7 @@ from bm.models import Client, utcnow
 from bm.jobs import redis_connection
 
 from .api import XeroError
+from .history import retention_days
 from .models import ContactLink, FieldChange, InvoiceLink, LinkBatch, MatchSuggestion, OutboxEntry, XeroContact
 from .oauth import client_for, decrypt_tokens
 from .outbox import live_link, open_entry, waiting_entry
@@ -274,8 +275,14 @@ def _remember_taken(batch, client, changes):
                                        changed_at=batch.made_at))
 
 
+def undo_days():
+    """How long a batch can be undone: UNDO_DAYS, or less if the sync history (which holds
+    the values to put back) is kept for less."""
+    return min(UNDO_DAYS, retention_days())
+
+
 def undoable_batches(tenant_id):
-    """Batches of the last UNDO_DAYS days not undone yet that still hold links, newest first.
+    """Batches of the last ``undo_days()`` days not undone yet that still hold links, newest first.
 
     :return: ``[(batch, live link count)]``.
     """
@@ -285,7 +292,7 @@ def undoable_batches(tenant_id):
     return db.session.execute(
         select(LinkBatch, live.c.links).join(live, live.c.link_batch_id == LinkBatch.id)
         .where(LinkBatch.tenant_id == tenant_id, LinkBatch.undone_at.is_(None),
-               LinkBatch.made_at > utcnow() - timedelta(days=UNDO_DAYS))
+               LinkBatch.made_at > utcnow() - timedelta(days=undo_days()))
         .order_by(LinkBatch.made_at.desc())).all()
 
 
@@ -300,8 +307,8 @@ def undo_batch(batch):
     """
     if batch.undone_at is not None:
         raise LinkRefused("These links were already undone.")
-    if batch.made_at < utcnow() - timedelta(days=UNDO_DAYS):
-        raise LinkRefused(f"Links made more than {UNDO_DAYS} days ago can no longer be undone together: "
+    if batch.made_at < utcnow() - timedelta(days=undo_days()):
+        raise LinkRefused(f"Links made more than {undo_days()} days ago can no longer be undone together: "
                           "unlink a client from its client file.")
     outcome = UndoOutcome()
     with _sync_paused(batch.tenant_id):

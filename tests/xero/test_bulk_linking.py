@@ -263,3 +263,32 @@ def test_undo_is_offered_once(integrated, admin):
     again = html(admin.post(f"{XERO}/link-all/{batch_id}/undo", follow_redirects=True))
     assert ("error", "These links were already undone.") in flashes(again)
     assert db.session.scalar(select(func.count()).select_from(FieldChange)) >= 1
+
+
+def test_undo_waits_for_a_running_sync(integrated, admin, monkeypatch):
+    from bm.jobs import redis_connection
+    from plugins.xero import links
+    from plugins.xero.sync.engine import organisation_lock
+
+    result = link_all(admin, pairs_on(review(admin)), use="practice")
+    monkeypatch.setattr(links, "LOCK_WAIT_SECONDS", 0)
+    with organisation_lock(redis_connection(), integrated.tenant_id):  # a sync is sending to Xero
+        page = undo(admin, result)
+    assert ("error", "A sync of this organisation is running: undo again in a moment.") in flashes(page)
+    assert live_links() == 4
+    assert ("success", "Undone: 4 links removed; 4 queued updates to Xero cancelled.") in flashes(undo(admin, page))
+
+
+def test_undo_is_offered_for_a_week(integrated, admin):
+    from datetime import timedelta
+
+    result = link_all(admin, pairs_on(review(admin)), use="xero")
+    batch = db.session.scalar(select(LinkBatch))
+    assert f'id="undo-batch-{batch.id}"' in html(admin.get(f"{XERO}/"))
+    batch.made_at -= timedelta(days=8)
+    db.session.commit()
+    assert f'id="undo-batch-{batch.id}"' not in html(admin.get(f"{XERO}/"))
+    page = html(admin.post(f"{XERO}/link-all/{batch.id}/undo", follow_redirects=True))
+    assert ("error", "Links made more than 7 days ago can no longer be undone together: "
+                     "unlink a client from its client file.") in flashes(page)
+    assert live_links() == 4 and result
