@@ -72,7 +72,7 @@ def invoice_badges(invoice):
     link = invoice_sync.link_of(invoice.id)
     if link is None:
         reason = invoice_sync.why_not_in_xero(invoice)
-        if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused"):
+        if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused", "daily_limit"):
             return [Badge("Not in Xero", "warning", invoice_sync.REASONS[reason[0]])]
         return []
     badges = [Badge("Xero", "ok", f"{link.xero_number} in Xero, {link.xero_status.lower()} there.")]

@@ -79,3 +79,21 @@ def test_the_daily_limit_says_when_syncing_resumes(integrated, admin):
     db.session.commit()
     _client, text = panel(admin, "Greenfield Dental Practice")
     assert "daily limit" in text and "resumes at" in text
+
+
+def test_an_invoice_waiting_behind_the_daily_limit_says_when_it_goes(integrated, admin, in_xero):
+    from datetime import timedelta
+
+    from bm.models import utcnow
+    from plugins.xero.models import XeroConnection
+    from tests.xero.test_invoice_sync import enable_invoice_sync
+
+    admin.post(f"{XERO}/contacts/{in_xero.contact_named('Riverside Yoga Studio')['ContactID']}/create")
+    enable_invoice_sync(admin, in_xero)
+    client = db.session.scalar(select(Client).where(Client.name == "Riverside Yoga Studio"))
+    invoice = services.create_invoice(client, {"lines": [{"description": "Yoga", "unit_price": "50"}]})
+    connection = db.session.scalar(select(XeroConnection))
+    connection.daily_limit_until = utcnow() + timedelta(hours=2)
+    db.session.commit()
+    page = admin.get(f"/invoices/{invoice.id}").get_data(as_text=True)
+    assert "daily limit" in page and f"{connection.daily_limit_until:%H:%M} UTC" in page

@@ -703,6 +703,7 @@ REASONS = {
     "before_enabled": "Raised before invoice sync was turned on.",
     "void": "Voided before it reached Xero.",
     "refused": "Xero refused it.",
+    "daily_limit": "Xero's daily limit is reached; syncing resumes later today.",
     "waiting": "Waiting for the next sync.",
 }
 
@@ -711,7 +712,8 @@ def why_not_in_xero(invoice):
     """Why an invoice has no Xero invoice yet: ``(reason, detail)``, or None when it is in Xero.
 
     Reasons, in the order the help article checks them: "client_not_linked", "disconnected",
-    "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "waiting".
+    "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "daily_limit"
+    (detail: when syncing resumes), "waiting".
     """
     if link_of(invoice.id) is not None:
         return None
@@ -729,6 +731,8 @@ def why_not_in_xero(invoice):
         return "before_enabled", ""
     if entry.state == "attention":
         return "refused", entry.last_error
+    if connection.daily_limit_until and connection.daily_limit_until > utcnow():
+        return "daily_limit", f"{connection.daily_limit_until:%H:%M} UTC"
     return "waiting", ""
 
 
