@@ -202,17 +202,21 @@ def _finish(run, state, message):
     return run
 
 
+SUMMARY = [
+    ("contacts_pulled", "contact{s} read from Xero"), ("contacts_created", "client{s} added to Xero"),
+    ("contacts_updated", "contact{s} updated in Xero"), ("clients_updated", "client{s} updated from Xero"),
+    ("contacts_recovered", "interrupted addition{s} recovered"), ("links_restored", "link{s} restored"),
+    ("links_recovered", "link{s} found again by contact code"), ("conflicts", "conflict{s} resolved"),
+    ("invoices_created", "invoice{s} added to Xero"), ("invoices_updated_in_xero", "draft{s} updated in Xero"),
+    ("invoices_imported", "invoice{s} brought in from Xero"), ("invoices_approved", "invoice{s} approved in Xero"),
+    ("payments_pulled", "payment{s} from Xero"), ("payments_pushed", "payment{s} sent to Xero"),
+    ("invoices_recovered", "interrupted invoice addition{s} recovered"), ("errors", "problem{s}"),
+]
+
+
 def _summary(counts):
-    labels = [("contacts_pulled", "contacts read from Xero"), ("contacts_created", "clients added to Xero"),
-              ("contacts_updated", "contacts updated in Xero"), ("clients_updated", "clients updated from Xero"),
-              ("contacts_recovered", "interrupted additions recovered"), ("links_restored", "links restored"),
-              ("links_recovered", "links found again by contact code"), ("conflicts", "conflicts resolved"),
-              ("invoices_created", "invoices added to Xero"), ("invoices_updated_in_xero", "drafts updated in Xero"),
-              ("invoices_imported", "invoices brought in from Xero"), ("invoices_approved", "invoices approved in Xero"),
-              ("payments_pulled", "payments from Xero"), ("payments_pushed", "payments sent to Xero"),
-              ("invoices_recovered", "interrupted invoice additions recovered"),
-              ("errors", "problems")]
-    parts = [f"{counts[key]} {label}" for key, label in labels if counts.get(key)]
+    parts = [f"{counts[key]} {label.format(s='' if counts[key] == 1 else 's')}"
+             for key, label in SUMMARY if counts.get(key)]
     return "Sync finished: " + (", ".join(parts) if parts else "nothing to change") + "."
 
 
