@@ -56,10 +56,11 @@ def _in_child(scenario: str, sandbox_url: str, folder: Path) -> list[dict]:
 
 
 class PhaseClock:
-    """CPU time spent inside chosen sync functions (wrapped where the engine looks them up)."""
+    """CPU time spent inside chosen sync functions (wrapped where the engine looks them up), and
+    the process's peak RSS when each of them returned."""
 
     def __init__(self):
-        self.seconds = {}
+        self.seconds, self.peak_after = {}, {}
 
     def wrap(self, module, name):
         original = getattr(module, name)
@@ -70,11 +71,22 @@ class PhaseClock:
                 return original(*args, **kwargs)
             finally:
                 self.seconds[name] = self.seconds.get(name, 0.0) + support.cpu_seconds() - started
+                self.peak_after[name] = support.peak_rss_mib()
 
         setattr(module, name, timed)
 
-    def reset(self):
-        self.seconds = {}
+    def wrap_phases(self):
+        """Wrap each phase of engine.run_sync."""
+        from plugins.xero.sync import contacts, engine
+
+        for name in ("pull_contacts", "sync_linked", "push_new_clients"):
+            self.wrap(contacts, name)
+        self.wrap(engine.invoices, "sync_invoices")
+        self.wrap(engine.suggestions, "refresh_suggestions")
+
+    def describe(self):
+        return ", ".join(f"{name} {self.seconds[name]:.1f} s CPU (peak {self.peak_after[name]:.0f} MiB after)"
+                         for name in self.seconds)
 
 
 def _sync(app, sandbox, connection_id):
@@ -117,14 +129,12 @@ def scenario_calls(sandbox, folder):
     from bm.extensions import db
     from bm.models import Client
     from plugins.xero.models import ContactLink
-    from plugins.xero.sync import contacts as contact_sync
     from tests.xero.conftest import InXero
 
     seeded = sandbox.fresh(contacts=FIRST_CONTACTS, customers=FIRST_CUSTOMERS, invoices=FIRST_INVOICES)
     app = support.bench_app(folder, sandbox_url=sandbox.url)
     clock = PhaseClock()
-    clock.wrap(contact_sync, "pull_contacts")
-    clock.wrap(contact_sync, "push_new_clients")
+    clock.wrap_phases()
     rows = []
     with app.app_context():
         connection = support.integrate(app, sandbox.url)
@@ -146,7 +156,7 @@ def scenario_calls(sandbox, folder):
              "unit": "s", "baseline": None, "ratio": None, "detail": f"{created:,} created in {push_cpu:.1f} s CPU"},
             {"name": "sync CPU per 1,000 records, whole first sync", "value": round(cpu / (pulled + created) * 1000, 3),
              "unit": "s", "baseline": None, "ratio": None,
-             "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall for {pulled + created:,} records"},
+             "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall for {pulled + created:,} records; {clock.describe()}"},
         ]
 
         run, calls, cpu, wall = _sync(app, sandbox, connection.id)
@@ -180,6 +190,8 @@ def scenario_big(sandbox, folder):
 
     sandbox.fresh(contacts=BIG_CONTACTS, customers=BIG_CUSTOMERS)
     app = support.bench_app(folder, sandbox_url=sandbox.url)
+    clock = PhaseClock()
+    clock.wrap_phases()
     with app.app_context():
         services.import_clients(support.client_rows(BIG_CLIENTS))  # before integrating: left for matching
         db.session.commit()
@@ -193,7 +205,7 @@ def scenario_big(sandbox, folder):
     return [
         {"name": f"sync peak RSS, first sync of {pulled:,} contacts", "value": round(peak, 1), "unit": "MiB",
          "baseline": RSS_GOAL_MIB, "ratio": round(peak / RSS_GOAL_MIB, 2),
-         "detail": f"{rss_before:.0f} MiB before the sync; baseline = the goal"},
+         "detail": f"{rss_before:.0f} MiB before the sync (baseline = the goal); {clock.describe()}"},
         {"name": f"sync CPU per 1,000 records, first sync of {pulled:,}", "value": round(cpu / pulled * 1000, 3),
          "unit": "s", "baseline": None, "ratio": None,
          "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall, {sum(calls.values())} calls, "

@@ -47,6 +47,14 @@ def cpu_seconds() -> float:
 
 
 def peak_rss_mib() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: on Linux a child started by fork and exec
+    inherits its parent's ru_maxrss, so the bench runner's own peak would show through."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
