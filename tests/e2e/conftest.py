@@ -85,7 +85,7 @@ def page(context):
     page.close()
 
 
-# An ordered walk: once a step fails, the later steps are skipped rather than failing for the same reason.
+# An ordered walk: once a step fails, each later step fails at once, naming the step that broke the walk.
 
 def pytest_runtest_makereport(item, call):
     if "incremental" in item.keywords and call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
@@ -104,7 +104,7 @@ def pytest_runtest_setup(item):
     if "incremental" in item.keywords:
         failed = getattr(item.parent, "_failed_step", None)
         if failed is not None:
-            pytest.skip(f"an earlier step failed ({failed})")
+            pytest.fail(f"not run: the earlier step {failed} failed", pytrace=False)
 
 
 def pytest_configure(config):
