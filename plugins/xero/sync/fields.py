@@ -19,9 +19,12 @@ def _text(value):
 
 
 def _postal_address(contact):
-    addresses = contact.get("Addresses") or []
-    by_type = {address.get("AddressType"): address for address in addresses if isinstance(address, dict)}
-    return by_type.get(POSTAL) or by_type.get("STREET") or {}
+    # Xero lists empty POBOX and STREET slots alike: use the postal address if it has anything
+    # in it, else the street address.
+    addresses = [address for address in contact.get("Addresses") or [] if isinstance(address, dict)]
+    filled = {address.get("AddressType"): address for address in addresses
+              if any(_text(address.get(key)) for key in ADDRESS_FIELDS.values())}
+    return filled.get(POSTAL) or filled.get("STREET") or {}
 
 
 def _phone(contact):
