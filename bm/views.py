@@ -2,12 +2,11 @@
 import logging
 from importlib import resources
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_file, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .auth import public
 from .extensions import htmx
-from .plugins import current_plugins
 
 bp = Blueprint("views", __name__)
 log = logging.getLogger(__name__)

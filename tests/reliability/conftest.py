@@ -14,7 +14,7 @@ from bm.models import Client
 from plugins.xero.jobs import sync_organisation
 from plugins.xero.models import ContactLink, OutboxEntry
 from tests.xero.conftest import (  # noqa: F401  (fixtures shared with the Xero tests)
-    InXero, XeroUser, app_config, in_xero, integrate, queues, sandbox, sandbox_server, sync_now, xero_user,
+    app_config, in_xero, integrate, queues, sandbox, sandbox_server, sync_now, xero_user,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -200,7 +200,12 @@ def _aware(moment):
     return moment.replace(tzinfo=timezone.utc) if moment else None
 
 
-def _apply_page(tenant_id, invoices, run):
+def page_context(tenant_id, invoices):
+    """What the practice knows of a page of Xero invoices: ``(links, baseline, clients)``.
+
+    ``links`` maps InvoiceID to its InvoiceLink, ``baseline`` holds the ids that existed when
+    invoice sync was enabled, ``clients`` maps each linked contact's id to its client's id.
+    """
     ids = [data["InvoiceID"] for data in invoices]
     links = {link.xero_invoice_id: link for link in db.session.scalars(select(InvoiceLink).where(
         InvoiceLink.tenant_id == tenant_id, InvoiceLink.xero_invoice_id.in_(ids)))}
@@ -209,6 +214,11 @@ def _apply_page(tenant_id, invoices, run):
     clients = dict(db.session.execute(select(ContactLink.contact_id, ContactLink.client_id).where(
         ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None),
         ContactLink.contact_id.in_({d["Contact"]["ContactID"] for d in invoices}))).all())
+    return links, baseline, clients
+
+
+def _apply_page(tenant_id, invoices, run):
+    links, baseline, clients = page_context(tenant_id, invoices)
     for data in invoices:
         try:
             with db.session.begin_nested():

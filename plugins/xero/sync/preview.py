@@ -16,11 +16,11 @@ from bm.models import Client, Invoice, Payment, utcnow
 
 from ..api import xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, payment_text
-from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
+from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch, XeroContact, XeroSettings)
 from .contacts import _naive, check_contact, linked_clients_waiting, plan_pair
 from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
-                       practice_values, tax_type_for)
+                       page_context, practice_values, tax_type_for)
 
 LISTED = 200  # rows kept per section; the counts stay exact
 
@@ -201,15 +201,9 @@ def _invoices_of_newly_linked(xero, tenant_id):
 
 def _invoices_in(tenant_id, invoices):
     """What Xero's changed invoices would do here: come in, change linked ones, or be recognised."""
-    ids = [data["InvoiceID"] for data in invoices]
-    links = {link.xero_invoice_id: link for link in db.session.scalars(select(InvoiceLink).where(
-        InvoiceLink.tenant_id == tenant_id, InvoiceLink.xero_invoice_id.in_(ids)))}
-    baseline = set(db.session.scalars(select(BaselineInvoice.invoice_id).where(
-        BaselineInvoice.tenant_id == tenant_id, BaselineInvoice.invoice_id.in_(ids))))
-    clients = dict(db.session.execute(select(ContactLink.contact_id, Client.name).join(
-        Client, Client.id == ContactLink.client_id).where(
-        ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_(None),
-        ContactLink.contact_id.in_({d["Contact"]["ContactID"] for d in invoices}))).all())
+    links, baseline, client_ids = page_context(tenant_id, invoices)
+    names = dict(db.session.execute(select(Client.id, Client.name).where(Client.id.in_(client_ids.values()))).all())
+    clients = {contact_id: names[client_id] for contact_id, client_id in client_ids.items()}
     rows = []
     for data in invoices:
         number = data.get("InvoiceNumber") or f"Xero {data['InvoiceID'][:8]}"
