@@ -39,7 +39,7 @@ TIMEOUT_MS = 15_000
 def skip_without_chromium():
     """Skip the calling test module, once, naming the missing browser."""
     if CHROMIUM is None:
-        pytest.skip(NO_CHROMIUM, allow_module_level=True)
+        pytest.skip(NO_CHROMIUM, allow_module_level=True)  # no Chromium: the reason names it
 
 
 @pytest.fixture(scope="session")
