@@ -367,7 +367,7 @@ def save_settings(settings, form, connection=None, choices=None):
     """Save Integration Settings from a form; return ``{field: message}`` errors.
 
     :param choices: the organisation's banks, sales accounts and tax rates as just read from
-        Xero (``invoices.organisation_choices``), or None when Xero cannot be read; then the
+        Xero (``tax_rates.organisation_choices``), or None when Xero cannot be read; then the
         invoice settings stay as they are.
     Switching invoice sync on takes the baseline of Xero's existing sales invoices first
     (network calls), so nothing is changed until every check has passed.

@@ -4,7 +4,7 @@ from flask import url_for
 from bm import hookimpl
 from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
-from . import jobs, troubleshoot
+from . import invoice_status, jobs, troubleshoot
 from .history import prune_history
 from .history_views import with_client_history, with_invoice_history
 from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
@@ -71,9 +71,9 @@ def invoice_badges(invoice):
         return []
     link = invoice_sync.link_of(invoice.id)
     if link is None:
-        reason = invoice_sync.why_not_in_xero(invoice)
+        reason = invoice_status.why_not_in_xero(invoice)
         if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused", "daily_limit"):
-            return [Badge("Not in Xero", "warning", invoice_sync.REASONS[reason[0]])]
+            return [Badge("Not in Xero", "warning", invoice_status.REASONS[reason[0]])]
         return []
     badges = [Badge("Xero", "ok", f"{link.xero_number} in Xero, {link.xero_status.lower()} there.")]
     if link.xero_status in invoice_sync.DRAFT_IN_XERO:
@@ -95,8 +95,8 @@ def invoice_panels(invoice):
     link = invoice_sync.link_of(invoice.id)
     return [Panel(title="Xero", template="xero/_invoice_panel.html", context={
         "link": link, "connection": connection,
-        "reason": None if link else invoice_sync.why_not_in_xero(invoice),
-        "payments_waiting": invoice_sync.payments_waiting(invoice)})]
+        "reason": None if link else invoice_status.why_not_in_xero(invoice),
+        "payments_waiting": invoice_status.payments_waiting(invoice)})]
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from .api import XeroError, XeroUrls
 from .config import setting
 from .models import ContactLink, SyncRun, XeroConnection, XeroContact
 from .outbox import active_connection, integration_settings, live_link, open_entry
-from .sync import invoices as invoice_sync
+from .sync import invoices as invoice_sync, tax_rates
 from .sync.engine import latest_run
 from .sync.restore import archived_links
 from .sync.suggestions import suggestions_for, unlinked_customers_query
@@ -223,7 +223,7 @@ def _organisation_choices(connection):
     if not connection.is_connected:
         return None, "The integration is disconnected: use Reconnect Xero Integration to change the invoice settings."
     try:
-        choices = invoice_sync.organisation_choices(oauth.client_for(connection), connection.tenant_id)
+        choices = tax_rates.organisation_choices(oauth.client_for(connection), connection.tenant_id)
         db.session.commit()
         return choices, ""
     except XeroError as exc:

@@ -17,7 +17,7 @@ Nothing is voided or deleted on either side because of the other.
 """
 import logging
 from datetime import timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, select
 
@@ -28,9 +28,10 @@ from bm.models import Client, Invoice, Payment, utcnow
 from .. import history
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      UnlinkedContactInvoice, WriteBatch, XeroTaxRate)
+                      UnlinkedContactInvoice, WriteBatch)
 from ..outbox import active_connection, integration_settings, live_link, waiting_entry
 from .contacts import KEY_STILL_VALID, _naive, mark_customers
+from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 
 log = logging.getLogger(__name__)
 SALES_INVOICES = 'Type=="ACCREC"'
@@ -40,73 +41,6 @@ GONE_IN_XERO = ("VOIDED", "DELETED")
 CENT = Decimal("0.01")
 EDITED_FIELDS = ("date", "due_date", "lines")
 IDS_PER_CALL = 40  # Xero answers 404 once a URL holds about 53 invoice ids
-
-
-# -- what the organisation offers (read on the settings page) -----------------------------------
-
-
-def organisation_choices(xero, tenant_id):
-    """Read the organisation's accounts and tax rates for Integration Settings (2 calls).
-
-    :return: ``{"banks": [...], "sales_accounts": [...], "tax_rates": [...]}``, each a list of
-        Xero's own dicts; the tax rates are also kept locally for choosing a line's TaxType.
-    """
-    accounts = xero.get("Accounts", {"where": 'Status=="ACTIVE"'}).get("Accounts") or []
-    rates = store_tax_rates(tenant_id, xero.get("TaxRates").get("TaxRates") or [])
-    return {
-        "banks": [a for a in accounts if a.get("Type") == "BANK"],
-        "sales_accounts": [a for a in accounts if a.get("Class") == "REVENUE" or a.get("Type") in ("REVENUE", "SALES")],
-        "tax_rates": [r for r in rates if r.status == "ACTIVE" and not _purchase_rate(r)],
-    }
-
-
-def store_tax_rates(tenant_id, rates):
-    """Replace the local copy of the organisation's tax rates; return the rows."""
-    db.session.execute(delete(XeroTaxRate).where(XeroTaxRate.tenant_id == tenant_id))
-    rows = []
-    for rate in rates:
-        if not isinstance(rate, dict) or not rate.get("TaxType"):
-            continue
-        rows.append(XeroTaxRate(
-            tenant_id=tenant_id, tax_type=str(rate["TaxType"])[:50], name=str(rate.get("Name") or "")[:255],
-            rate=str(_decimal(rate.get("EffectiveRate")) or 0), report_tax_type=str(rate.get("ReportTaxType") or "")[:50],
-            status=str(rate.get("Status") or "ACTIVE")[:20]))
-    db.session.add_all(rows)
-    db.session.flush()
-    return rows
-
-
-def _purchase_rate(rate):
-    return "INPUT" in rate.report_tax_type.upper()
-
-
-def tax_type_for(tenant_id, rate, default_tax_type=""):
-    """The Xero TaxType for a practice line's tax rate, or None when the organisation has none.
-
-    The configured default wins when its rate matches; otherwise a sales (output) rate with the
-    same effective rate, preferring those Xero reports as OUTPUT.
-    """
-    rates = db.session.scalars(select(XeroTaxRate).where(
-        XeroTaxRate.tenant_id == tenant_id, XeroTaxRate.status == "ACTIVE")).all()
-    matching = [r for r in rates if _decimal(r.rate) == rate and not _purchase_rate(r)]
-    for candidate in matching:
-        if candidate.tax_type == default_tax_type:
-            return candidate.tax_type
-    matching.sort(key=lambda r: ("OUTPUT" not in r.report_tax_type.upper(), r.tax_type))
-    return matching[0].tax_type if matching else None
-
-
-def rate_of(tenant_id, tax_type):
-    """The effective rate (%) of a Xero TaxType from the local copy, or None."""
-    row = db.session.get(XeroTaxRate, (tenant_id, tax_type or ""))
-    return _decimal(row.rate) if row else None
-
-
-def _decimal(value):
-    try:
-        return Decimal(str(value)) if value is not None and value != "" else None
-    except InvalidOperation:
-        return None
 
 
 # -- the enable moment ----------------------------------------------------------------------------
@@ -283,9 +217,9 @@ def _practice_line(tenant_id, item, amount_types):
     """One Xero line as a tax-exclusive practice line with the same net amount and rate."""
     if not isinstance(item, dict):
         return None
-    quantity = _decimal(item.get("Quantity")) or Decimal(1)
-    unit, line_amount = _decimal(item.get("UnitAmount")), _decimal(item.get("LineAmount"))
-    tax = _decimal(item.get("TaxAmount")) or Decimal(0)
+    quantity = decimal_or_none(item.get("Quantity")) or Decimal(1)
+    unit, line_amount = decimal_or_none(item.get("UnitAmount")), decimal_or_none(item.get("LineAmount"))
+    tax = decimal_or_none(item.get("TaxAmount")) or Decimal(0)
     description = str(item.get("Description") or item.get("ItemCode") or "").strip()
     if unit is None and line_amount is None:
         return {"description": description, "quantity": "1", "unit_price": "0", "tax_rate": "0"} if description else None
@@ -368,7 +302,7 @@ def take_xero_payments(link, data, run):
         if not payment_id or db.session.scalar(select(PaymentLink.id).where(
                 PaymentLink.tenant_id == link.tenant_id, PaymentLink.xero_payment_id == payment_id)):
             continue
-        amount = _decimal(summary.get("Amount"))
+        amount = decimal_or_none(summary.get("Amount"))
         day = xero_date(summary.get("Date")).date() if summary.get("Date") else None
         ours = _sent_payment_matching(invoice, amount, day)
         if ours is not None:
@@ -403,7 +337,7 @@ def _payment_linked(payment_id):
 
 
 def _check_totals(invoice, data, run):
-    total = _decimal(data.get("Total"))
+    total = decimal_or_none(data.get("Total"))
     if total is not None and total.quantize(CENT) != invoice.total:
         run.note_error(f"Invoice {invoice.number}: Xero's total is {total.quantize(CENT)}, the practice works out "
                        f"{invoice.total} from the same lines (rounding of an inclusive or discounted line).")
@@ -704,63 +638,6 @@ def _payment_created(tenant_id, entry, element, run):
 
 
 # -- what the invoice page shows ------------------------------------------------------------------
-
-
-REASONS = {
-    "client_not_linked": "The client isn't linked to a Xero contact.",
-    "disconnected": "The Xero integration is disconnected.",
-    "sync_off": "Invoice sync is off.",
-    "before_enabled": "Raised before invoice sync was turned on.",
-    "void": "Voided before it reached Xero.",
-    "refused": "Xero refused it.",
-    "daily_limit": "Xero's daily limit is reached; syncing resumes later today.",
-    "waiting": "Waiting for the next sync.",
-}
-
-
-def why_not_in_xero(invoice):
-    """Why an invoice has no Xero invoice yet: ``(reason, detail)``, or None when it is in Xero.
-
-    Reasons, in the order the help article checks them: "client_not_linked", "disconnected",
-    "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "daily_limit"
-    (detail: when syncing resumes), "waiting".
-    """
-    if link_of(invoice.id) is not None:
-        return None
-    connection = active_connection()
-    entry = waiting_entry("invoice", invoice.id)
-    if live_link(invoice.client_id) is None:
-        return "client_not_linked", ""
-    if connection is not None and not connection.is_connected:
-        return "disconnected", connection.status_reason
-    if connection is None or sync_start(connection.tenant_id) is None:
-        return "sync_off", ""
-    if invoice.status == "void" and (entry is None or entry.state == "pending"):
-        return "void", ""
-    if entry is None:
-        return "before_enabled", ""
-    if entry.state == "attention":
-        return "refused", entry.last_error
-    if connection.daily_limit_until and connection.daily_limit_until > utcnow():
-        return "daily_limit", f"{connection.daily_limit_until:%H:%M} UTC"
-    return "waiting", ""
-
-
-def payments_waiting(invoice):
-    """The invoice's practice payments not yet in Xero: ``[(payment, sentence)]``."""
-    waiting = []
-    for payment in invoice.payments:
-        entry = waiting_entry("payment", payment.id)
-        if entry is None:
-            continue
-        if entry.state == "attention":
-            waiting.append((payment, f"Xero refused this payment: {entry.last_error}"))
-        else:
-            waiting.append((payment, payment_waits_because(payment) or "Waiting for the next sync."))
-    return waiting
-
-
-# -- one sync's invoice phases --------------------------------------------------------------------
 
 
 def sync_invoices(xero, connection, run):

@@ -20,7 +20,8 @@ from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, P
                       UnlinkedContactInvoice, WriteBatch, XeroContact, XeroSettings)
 from .contacts import _naive, check_contact, linked_clients_waiting, plan_pair
 from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
-                       page_context, practice_values, tax_type_for)
+                       page_context, practice_values)
+from .tax_rates import tax_type_for
 
 LISTED = 200  # rows kept per section; the counts stay exact
 

@@ -1,0 +1,58 @@
+"""Why an invoice is not (yet) in Xero, in words the invoice page and its badge show."""
+from bm.models import utcnow
+
+from .outbox import active_connection, live_link, waiting_entry
+from .sync.invoices import link_of, payment_waits_because, sync_start
+
+REASONS = {
+    "client_not_linked": "The client isn't linked to a Xero contact.",
+    "disconnected": "The Xero integration is disconnected.",
+    "sync_off": "Invoice sync is off.",
+    "before_enabled": "Raised before invoice sync was turned on.",
+    "void": "Voided before it reached Xero.",
+    "refused": "Xero refused it.",
+    "daily_limit": "Xero's daily limit is reached; syncing resumes later today.",
+    "waiting": "Waiting for the next sync.",
+}
+
+
+def why_not_in_xero(invoice):
+    """Why an invoice has no Xero invoice yet: ``(reason, detail)``, or None when it is in Xero.
+
+    Reasons, in the order the help article checks them: "client_not_linked", "disconnected",
+    "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "daily_limit"
+    (detail: when syncing resumes), "waiting".
+    """
+    if link_of(invoice.id) is not None:
+        return None
+    connection = active_connection()
+    entry = waiting_entry("invoice", invoice.id)
+    if live_link(invoice.client_id) is None:
+        return "client_not_linked", ""
+    if connection is not None and not connection.is_connected:
+        return "disconnected", connection.status_reason
+    if connection is None or sync_start(connection.tenant_id) is None:
+        return "sync_off", ""
+    if invoice.status == "void" and (entry is None or entry.state == "pending"):
+        return "void", ""
+    if entry is None:
+        return "before_enabled", ""
+    if entry.state == "attention":
+        return "refused", entry.last_error
+    if connection.daily_limit_until and connection.daily_limit_until > utcnow():
+        return "daily_limit", f"{connection.daily_limit_until:%H:%M} UTC"
+    return "waiting", ""
+
+
+def payments_waiting(invoice):
+    """The invoice's practice payments not yet in Xero: ``[(payment, sentence)]``."""
+    waiting = []
+    for payment in invoice.payments:
+        entry = waiting_entry("payment", payment.id)
+        if entry is None:
+            continue
+        if entry.state == "attention":
+            waiting.append((payment, f"Xero refused this payment: {entry.last_error}"))
+        else:
+            waiting.append((payment, payment_waits_because(payment) or "Waiting for the next sync."))
+    return waiting
