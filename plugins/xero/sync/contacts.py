@@ -227,13 +227,15 @@ def push_new_clients(xero, tenant_id, run):
     carries the practice reference) before anything is sent again, so nothing is created twice.
     """
     settle_interrupted_batches(xero, tenant_id, run)
-    waiting = db.session.scalars(select(OutboxEntry).where(
+    linked = select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))
+    waiting = list(db.session.scalars(select(OutboxEntry.id).where(
         OutboxEntry.kind == "client", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-    ).order_by(OutboxEntry.id)).all()
-    linked = set(db.session.scalars(select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))))
-    new = [entry for entry in waiting if entry.object_id not in linked]
-    for start in range(0, len(new), BATCH_SIZE):
-        _create_batch(xero, tenant_id, new[start:start + BATCH_SIZE], run)
+        OutboxEntry.object_id.not_in(linked)).order_by(OutboxEntry.id)))
+    for start in range(0, len(waiting), BATCH_SIZE):
+        # Loaded a batch at a time: each batch's commits would expire a list loaded up front.
+        entries = db.session.scalars(select(OutboxEntry).where(
+            OutboxEntry.id.in_(waiting[start:start + BATCH_SIZE])).order_by(OutboxEntry.id)).all()
+        _create_batch(xero, tenant_id, entries, run)
 
 
 def _create_batch(xero, tenant_id, entries, run):
@@ -259,9 +261,14 @@ def _send_batch(xero, batch, run):
     except XeroValidationError as exc:
         elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": " ".join(exc.messages)}]}
                     ] * len(batch.body)
+    entries = {entry.object_id: entry for entry in db.session.scalars(select(OutboxEntry).where(
+        OutboxEntry.kind == "client", OutboxEntry.batch_id == batch.id))}
+    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(batch.object_ids)))}
+    already_linked = set(db.session.scalars(select(ContactLink.client_id).where(
+        ContactLink.client_id.in_(batch.object_ids), ContactLink.archived_at.is_(None))))
+    created = []
     for client_id, element in zip(batch.object_ids, elements):
-        entry = _batch_entry(batch, client_id)
-        client = db.session.get(Client, client_id)
+        entry, client = entries.get(client_id), clients.get(client_id)
         if client is None or entry is None:
             continue
         if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
@@ -271,13 +278,15 @@ def _send_batch(xero, batch, run):
             entry.detail = {"holder_contact_id": holder} if holder else {}
             run.note_error(f"Xero refused {client.name}: {message}")
             continue
-        store_contacts(batch.tenant_id, [element], run)
-        if not _is_linked(client_id):
-            link_pair(client, batch.tenant_id, element["ContactID"], client_values(element))
+        created.append(element)
+        if client_id not in already_linked:
+            db.session.add(ContactLink(client=client, tenant_id=batch.tenant_id, contact_id=element["ContactID"],
+                                       snapshot=client_values(element), synced_at=utcnow()))
             history.record(run, "client", client_id, "xero_contact", "", f"created as {element.get('Name') or client.name}",
                            "practice")
         entry.state, entry.batch_id = "done", None
         run.count("contacts_created")
+    store_contacts(batch.tenant_id, created, run)
     batch.state, batch.done_at = "done", utcnow()
     db.session.commit()
 
