@@ -13,6 +13,8 @@ from bm.jobs import redis_connection, run_worker
 from plugins.xero.models import XeroConnection
 from plugins.xero.sandbox.server import SandboxServer
 
+from .support import create_demo_clients
+
 CALLBACK = "http://localhost/tools/integrations/xero/callback"
 
 
@@ -111,6 +113,18 @@ def integrate(admin, xero_user, queues):
         return db.session.scalar(select(XeroConnection).where(XeroConnection.tenant_id == tenant))
 
     return steps
+
+
+@pytest.fixture
+def demo_clients(app):
+    """The demo practice's clients (bm.demo.DEMO_CLIENTS), before any integration."""
+    create_demo_clients()
+
+
+@pytest.fixture
+def integrated(integrate, demo_clients):
+    """The demo clients, integrated with Demo Company (UK) and through the first sync."""
+    return integrate()
 
 
 class InXero:

@@ -1,16 +1,14 @@
 """Explainable matches and "Link all at 95% or above", with its review screen and undo, against the sandbox."""
 import re
-from html import unescape
 
-import pytest
 from sqlalchemy import func, select
 
 from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
 from bm.testing import Browser
-from plugins.xero.models import ContactLink, FieldChange, LinkBatch, OutboxEntry, XeroContact
-from support import client_named, html
+from plugins.xero.models import ContactLink, FieldChange, LinkBatch, OutboxEntry
+
+from .support import client_named, contact_id_of, flashes, html, link_of, listed
 
 XERO = "/tools/integrations/xero"
 STRONG = {  # the demo company's customers that match a demo client at 95% or above
@@ -21,24 +19,9 @@ STRONG = {  # the demo company's customers that match a demo client at 95% or ab
 }
 
 
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
-
-
-def link_of(client):
-    return db.session.scalar(select(ContactLink).where(ContactLink.client_id == client.id,
-                                                       ContactLink.archived_at.is_(None)))
-
-
 def live_links():
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(ContactLink).where(ContactLink.archived_at.is_(None)))
-
-
-def listed(page, name):
-    """Whether a Xero contact is in the list of unlinked customers on the Xero page."""
-    table = re.search(r'<table class="table xero-list">(.*?)</table>', page, re.S)
-    return bool(table) and f"<strong>{name}</strong>" in table.group(1)
 
 
 def pairs_on(review):
@@ -46,24 +29,9 @@ def pairs_on(review):
     return re.findall(r'name="pair" value="([^"]+)" checked', review)
 
 
-def flashes(page):
-    """The messages shown at the top of a page, as ``[(kind, text)]`` in plain text."""
-    found = re.findall(r'<p class="flash flash-(\w+)"[^>]*>(.*?)</p>', page, re.S)
-    return [(kind, unescape(re.sub(r'<span class="visually-hidden">[^<]*</span>|<[^>]+>', "", text)).strip())
-            for kind, text in found]
-
-
 def said(page):
     """Every message at the top of a page, in plain text."""
     return " | ".join(text for _kind, text in flashes(page))
-
-
-@pytest.fixture
-def integrated(app, integrate):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    return integrate()
 
 
 def review(browser, threshold=95):
@@ -83,9 +51,7 @@ def undo(browser, page):
 # -- explainable matches -----------------------------------------------------------------------
 
 
-def test_suggestions_say_why(app, integrate, admin):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
+def test_suggestions_say_why(integrate, demo_clients, admin):
     services.create_client({"name": "Patel and Son"})
     db.session.commit()
     integrate()

@@ -1,53 +1,16 @@
 """Synchronise Clients, as the help article describes it, against the sandbox over HTTP."""
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
-from bm.models import Client
 from bm.testing import Browser
-from plugins.xero.models import ContactLink, XeroContact
+from plugins.xero.models import ContactLink
+
+from .support import client_named, contact_id_of, html, link_of, listed
 
 XERO = "/tools/integrations/xero"
-
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def listed(page, name):
-    """Whether a Xero contact is in the list of unlinked customers on the Xero page."""
-    table = re.search(r'<table class="table xero-list">(.*?)</table>', page, re.S)
-    return bool(table) and f"<strong>{name}</strong>" in table.group(1)
-
-
-def client_named(name):
-    db.session.expire_all()
-    return db.session.scalar(select(Client).where(Client.name == name))
-
-
-def link_of(client):
-    return db.session.scalar(select(ContactLink).where(ContactLink.client_id == client.id,
-                                                       ContactLink.archived_at.is_(None)))
-
-
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
-
-
-@pytest.fixture
-def demo(app):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-
-
-@pytest.fixture
-def integrated(demo, integrate):
-    return integrate()
 
 
 def merge(admin, contact_name, client_name, use):

@@ -7,28 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
-from bm.models import Client, utcnow
+from bm.models import utcnow
 from plugins.xero import history
-from plugins.xero.models import ContactLink, FieldChange, SyncRun, XeroContact, XeroSettings
+from plugins.xero.models import FieldChange, SyncRun, XeroSettings
 
+from .support import client_named, contact_id_of, contact_of, html
 from .test_invoice_sync import approve_in_xero, enable_invoice_sync, in_xero_ui, link_of, pay_in_xero, raise_invoice  # noqa: F401
 
 XERO = "/tools/integrations/xero"
-
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def client_named(name):
-    db.session.expire_all()
-    return db.session.scalar(select(Client).where(Client.name == name))
-
-
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
 
 
 def changes_of(kind, record_id):
@@ -38,23 +25,11 @@ def changes_of(kind, record_id):
 
 
 @pytest.fixture
-def integrated(app, integrate):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    return integrate()
-
-
-@pytest.fixture
 def northwind(integrated, admin):
     """Northwind Traders, merged with Xero's data (so both sides agree)."""
     client = client_named("Northwind Traders LLP")
     admin.post(f"{XERO}/contacts/{contact_id_of('Northwind Traders')}/merge", {"client_id": client.id, "use": "xero"})
     return client_named("Northwind Traders")
-
-
-def contact_of(client):
-    return db.session.scalar(select(ContactLink.contact_id).where(ContactLink.client_id == client.id))
 
 
 def test_history_shows_each_field_change_with_its_side(northwind, admin, sync_now, in_xero):

@@ -4,20 +4,10 @@ import re
 from sqlalchemy import select
 
 from bm.extensions import db
-from bm.demo import DEMO_CLIENTS
-from bm import services
 from plugins.xero.models import XeroConnection
 from plugins.xero.oauth import decrypt_tokens
 
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def seed_demo_clients():
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
+from .support import html
 
 
 def test_integrate_with_xero_connects_the_chosen_organisation(integrate, admin):
@@ -29,8 +19,7 @@ def test_integrate_with_xero_connects_the_chosen_organisation(integrate, admin):
     assert "Sync Now" in page and "Integration Settings" in page and "Disconnect" in page
 
 
-def test_first_sync_lists_unlinked_customers_with_scored_suggestions(integrate, admin):
-    seed_demo_clients()
+def test_first_sync_lists_unlinked_customers_with_scored_suggestions(integrate, demo_clients, admin):
     integrate()
     page = html(admin.get("/tools/integrations/xero/"))
     assert "Sync finished" in page

@@ -9,25 +9,14 @@ from sqlalchemy import func, select
 
 from bm import services
 from bm.extensions import db
-from bm.models import Client, Invoice
+from bm.models import Invoice
 from bm.testing import Browser
-from plugins.xero.models import InvoiceLink, WriteBatch, XeroContact, XeroSettings
+from plugins.xero.models import InvoiceLink, WriteBatch, XeroSettings
+
+from .support import client_named, contact_id_of, html
 
 XERO = "/tools/integrations/xero"
 LINE = {"description": "Year-end accounts", "quantity": "2", "unit_price": "150.00", "tax_rate": "20"}
-
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def client_named(name):
-    db.session.expire_all()
-    return db.session.scalar(select(Client).where(Client.name == name))
-
-
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
 
 
 def invoice_numbered(number):
@@ -68,12 +57,13 @@ def enable_invoice_sync(admin, in_xero, **fields):
 
 
 @pytest.fixture
-def integrated(integrate):
+def integrated_no_clients(integrate):
+    """Integrated with Demo Company (UK) before the practice has any client (not conftest's ``integrated``)."""
     return integrate()
 
 
 @pytest.fixture
-def riverside(integrated, admin):
+def riverside(integrated_no_clients, admin):
     """Riverside Yoga Studio, a Xero customer (with one historical invoice), created here and linked."""
     admin.post(f"{XERO}/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
     return client_named("Riverside Yoga Studio")
@@ -89,7 +79,7 @@ def invoicing(riverside, admin, in_xero):
 # -- 1. Integration Settings ----------------------------------------------------------------------
 
 
-def test_integration_settings_offer_the_banks_sales_accounts_and_tax_rates_from_xero(integrated, admin):
+def test_integration_settings_offer_the_banks_sales_accounts_and_tax_rates_from_xero(integrated_no_clients, admin):
     page = html(admin.get(f"{XERO}/"))
     assert "Integration Settings" in page and "Invoice sync: off." in page
     page = html(admin.get(f"{XERO}/settings"))
@@ -100,7 +90,7 @@ def test_integration_settings_offer_the_banks_sales_accounts_and_tax_rates_from_
     assert "20% (VAT on Income)" in page and "VAT on Expenses" not in page
 
 
-def test_enable_invoice_sync_records_the_moment_and_the_default_bank(integrated, admin, in_xero):
+def test_enable_invoice_sync_records_the_moment_and_the_default_bank(integrated_no_clients, admin, in_xero):
     response = enable_invoice_sync(admin, in_xero, default_bank_account_id=bank(in_xero, "091")["AccountID"])
     assert response.status_code == 302
     settings = db.session.get(XeroSettings, 1)
@@ -111,13 +101,13 @@ def test_enable_invoice_sync_records_the_moment_and_the_default_bank(integrated,
     assert "Invoice sync: on since" in html(admin.get(f"{XERO}/"))
 
 
-def test_default_bank_must_be_chosen(integrated, admin, in_xero):
+def test_default_bank_must_be_chosen(integrated_no_clients, admin, in_xero):
     response = enable_invoice_sync(admin, in_xero, default_bank_account_id="")
     assert response.status_code == 400 and "Select your Default Bank." in html(response)
     assert not db.session.get(XeroSettings, 1).invoice_sync_enabled
 
 
-def test_without_a_bank_account_in_xero_invoice_sync_cannot_be_enabled(integrated, admin, in_xero, sandbox):
+def test_without_a_bank_account_in_xero_invoice_sync_cannot_be_enabled(integrated_no_clients, admin, in_xero, sandbox):
     store = sandbox.app.extensions["xero_sandbox"].store
     for account in store.select("account"):
         if account["Type"] == "BANK":
@@ -129,7 +119,7 @@ def test_without_a_bank_account_in_xero_invoice_sync_cannot_be_enabled(integrate
     assert response.status_code == 400 and "Invoice sync cannot be enabled" in html(response)
 
 
-def test_staff_cannot_change_integration_settings(integrated, make_user, app, in_xero):
+def test_staff_cannot_change_integration_settings(integrated_no_clients, make_user, app, in_xero):
     make_user("staff@example.com")
     staff = Browser(app.test_client())
     staff.login("staff@example.com")

@@ -1,33 +1,14 @@
 """Merge, field by field: the pop-up shows both records and the user picks the value to keep per row."""
 import re
 
-import pytest
 from sqlalchemy import select
 
-from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
-from plugins.xero.models import ContactLink, OutboxEntry, XeroContact
-from support import client_named, html
+from plugins.xero.models import OutboxEntry
+
+from .support import client_named, contact_id_of, html, link_of
 
 XERO = "/tools/integrations/xero"
-
-
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
-
-
-def link_of(client):
-    return db.session.scalar(select(ContactLink).where(ContactLink.client_id == client.id,
-                                                       ContactLink.archived_at.is_(None)))
-
-
-@pytest.fixture
-def integrated(app, integrate):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    return integrate()
 
 
 def pop_up(admin, contact_name, client_name):

@@ -1,35 +1,17 @@
 """Preview sync: what the next sync would change, writing nothing anywhere; against the sandbox over HTTP."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
-from bm.models import Client, Invoice
-from plugins.xero.models import ContactLink, XeroConnection, XeroContact
+from bm.models import Invoice
+from plugins.xero.models import XeroConnection
 
+from .support import client_named, contact_id_of, contact_of, html
 from .test_invoice_sync import enable_invoice_sync, raise_invoice
 
 XERO = "/tools/integrations/xero"
-
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def client_named(name):
-    db.session.expire_all()
-    return db.session.scalar(select(Client).where(Client.name == name))
-
-
-def contact_id_of(name):
-    return db.session.scalar(select(XeroContact.contact_id).where(XeroContact.name == name))
-
-
-def contact_of(client):
-    return db.session.scalar(select(ContactLink.contact_id).where(ContactLink.client_id == client.id))
 
 
 def database_dump():
@@ -43,14 +25,6 @@ def database_dump():
 def merge(admin, contact_name, client_name, use="xero"):
     client = client_named(client_name)
     admin.post(f"{XERO}/contacts/{contact_id_of(contact_name)}/merge", {"client_id": client.id, "use": use})
-
-
-@pytest.fixture
-def integrated(app, integrate):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    return integrate()
 
 
 def preview(admin, queues):

@@ -1,20 +1,13 @@
 """Recoverable disconnect: links come back after reintegrating, checked against Xero, or by contact code."""
-import re
-
 import pytest
 from sqlalchemy import delete, func, select
 
-from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
-from bm.models import Client
 from plugins.xero.models import ContactLink, SyncRun, XeroContact
 
+from .support import client_named
+
 XERO = "/tools/integrations/xero"
-
-
-def client_named(name):
-    return db.session.scalar(select(Client).where(Client.name == name))
 
 
 def live_links():
@@ -24,11 +17,7 @@ def live_links():
 
 
 @pytest.fixture
-def linked(app, integrate, admin):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    integrate()
+def linked(integrated, admin):
     for contact_name, client_name in (("Patel and Sons Ltd", "Patel & Sons Limited"),
                                       ("Northwind Traders", "Northwind Traders LLP"),
                                       ("Jane Whitfeld", "Jane Whitfield")):

@@ -7,12 +7,10 @@ from sqlalchemy import func, select
 from bm.extensions import db
 from plugins.xero.models import XeroConnection
 
+from .support import html
+
 XERO = "/tools/integrations/xero"
 SCRIPT = "<script>alert(1)</script>"
-
-
-def html(response):
-    return response.get_data(as_text=True)
 
 
 def connections():

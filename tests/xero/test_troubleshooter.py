@@ -1,11 +1,9 @@
 """"Why isn't this in Xero?" on the client file answers from live state, with the fix."""
 import re
 
-import pytest
 from sqlalchemy import select
 
 from bm import services
-from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
 from bm.models import Client
 from plugins.xero.models import ContactLink
@@ -18,14 +16,6 @@ def panel(admin, name):
     page = admin.get(f"/clients/{client.id}").get_data(as_text=True)
     found = re.search(r"<h2>(Why isn(?:&#39;|')t this in Xero\?|Xero)</h2>(.*?)</section>", page, re.S)
     return client, (found.group(2) if found else "")
-
-
-@pytest.fixture
-def integrated(app, integrate):
-    for data in DEMO_CLIENTS:
-        services.create_client(dict(data))
-    db.session.commit()
-    return integrate()
 
 
 def test_a_likely_xero_customer_is_offered_for_merging(integrated, admin):
