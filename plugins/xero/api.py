@@ -249,13 +249,19 @@ class XeroClient:
         return _json(self._send("GET", f"{self.urls.api}/{path}", params=params, headers=headers))
 
     def pages(self, path, key, params=None, modified_since=None, page_size=PAGE_SIZE):
-        """Yield each page (a list of records) of a paged list, ``page_size`` at a time."""
+        """Yield each page (a list of records) of a paged list, ``page_size`` at a time.
+
+        Stops at Xero's ``pagination.pageCount`` when the answer has it (so a list of exactly
+        1000 costs one call, not two), else at the first short page.
+        """
         page = 1
         while True:
             body = self.get(path, {**(params or {}), "page": page, "pageSize": page_size}, modified_since)
             records = body.get(key) or []
             yield records
-            if len(records) < page_size:
+            pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
+            page_count = pagination.get("pageCount")
+            if len(records) < page_size or (isinstance(page_count, int) and page >= page_count):
                 return
             page += 1
 

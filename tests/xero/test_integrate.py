@@ -39,3 +39,14 @@ def test_tokens_are_encrypted_at_rest(integrate, app):
     raw = db.session.execute(select(XeroConnection.encrypted_tokens)).scalar()
     assert tokens["refresh_token"].encode() not in bytes(raw)
     assert tokens["access_token"][:40].encode() not in bytes(raw)
+
+
+def test_a_list_of_exactly_1000_contacts_is_read_in_one_call(integrate, sandbox):
+    from plugins.xero.jobs import sync_organisation
+
+    integrate(first_sync=False)
+    sandbox.seed(contacts=1000 - 9, customers=10)  # the demo organisation has 9 contacts already
+    sandbox.reset_stats()
+    db.session.commit()
+    sync_organisation(trigger="test")
+    assert sandbox.stats()["calls"]["GET /api.xro/2.0/Contacts"] == 1
