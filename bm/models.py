@@ -182,10 +182,6 @@ class Invoice(db.Model):
     def status_label(self):
         return self.STATUS_LABELS[self.status]
 
-    @property
-    def is_editable(self):
-        return self.status == "draft"
-
 
 class InvoiceLine(db.Model):
     __tablename__ = "invoice_lines"

@@ -218,12 +218,12 @@ def fields_recorded():
 
 def conflicts_of(run):
     """The conflict messages among a run's recorded errors."""
-    return [e for e in run.errors or [] if "changed in both systems" in e.get("message", "")]
+    return [e for e in run.errors or [] if e.get("kind") == "conflict"]
 
 
 def problems_of(run):
     """A run's recorded errors other than conflicts."""
-    return [e for e in run.errors or [] if "changed in both systems" not in e.get("message", "")]
+    return [e for e in run.errors or [] if e.get("kind") != "conflict"]
 
 
 def duration(run):

@@ -38,16 +38,17 @@ class RunRecorder:
     def note_error(self, message, record=None):
         log.warning("xero sync: %s", message)
         self.count("errors")
-        if len(self.errors) < MAX_RECORDED_ERRORS:
-            self.errors.append({"message": message, "record": repr(record)[:300] if record is not None else ""})
-            self.run.errors = list(self.errors)
+        self._keep({"message": message, "record": repr(record)[:300] if record is not None else ""})
 
     def note_conflict(self, client, field, practice_value, xero_value, winner):
         self.count("conflicts")
-        self.errors.append({"message": f"{client.name}: {field} changed in both systems "
-                                       f"(practice {practice_value!r}, Xero {xero_value!r}); the {winner} change won.",
-                            "record": ""})
-        self.run.errors = list(self.errors)
+        self._keep({"message": f"{client.name}: {field} changed in both systems (practice {practice_value!r}, "
+                               f"Xero {xero_value!r}); the {winner} change won.", "record": "", "kind": "conflict"})
+
+    def _keep(self, entry):
+        if len(self.errors) < MAX_RECORDED_ERRORS:
+            self.errors.append(entry)
+            self.run.errors = list(self.errors)
 
     def phase(self, name, progress):
         self.run.phase, self.run.progress = name, progress
