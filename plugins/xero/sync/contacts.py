@@ -21,7 +21,8 @@ NAME_TAKEN = "is already assigned to another contact"
 KEY_STILL_VALID = timedelta(minutes=4)
 
 
-def _naive(moment):
+def naive_utc(moment):
+    """An aware datetime as the naive UTC the database keeps (None stays None)."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment else None
 
 
@@ -59,7 +60,7 @@ def store_contacts(tenant_id, contacts, run):
         row.status = str(contact.get("ContactStatus") or "ACTIVE")[:20]
         row.is_customer = bool(contact.get("IsCustomer")) or row.is_customer is True
         row.data = contact
-        row.updated_date_utc = _naive(xero_date(contact.get("UpdatedDateUTC")))
+        row.updated_date_utc = naive_utc(xero_date(contact.get("UpdatedDateUTC")))
         row.pulled_at = utcnow()
         db.session.add(row)
     return [contact["ContactID"] for contact in usable]
@@ -78,7 +79,7 @@ def pull_contacts(xero, connection, run):
         ids = store_contacts(connection.tenant_id, page, run)
         for contact in page:
             if isinstance(contact, dict) and contact.get("ContactID") in ids:
-                moment = _naive(xero_date(contact.get("UpdatedDateUTC")))
+                moment = naive_utc(xero_date(contact.get("UpdatedDateUTC")))
                 newest = max(filter(None, (newest, moment)), default=None)
         changed_links.update(db.session.scalars(select(ContactLink.contact_id).where(
             ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))

@@ -30,7 +30,7 @@ from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_dat
 from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch)
 from ..outbox import active_connection, integration_settings, live_link, waiting_entry
-from .contacts import KEY_STILL_VALID, _naive, mark_customers
+from .contacts import KEY_STILL_VALID, naive_utc, mark_customers
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def pull_invoices(xero, connection, run):
         if start is not None:
             _apply_page(tenant_id, usable, run)
         for data in usable:
-            newest = max(filter(None, (newest, _naive(xero_date(data.get("UpdatedDateUTC"))))), default=None)
+            newest = max(filter(None, (newest, naive_utc(xero_date(data.get("UpdatedDateUTC"))))), default=None)
         run.count("invoices_pulled", len(usable))
         db.session.commit()
     connection.invoices_modified_since = newest
@@ -247,7 +247,7 @@ def import_invoice(tenant_id, client_id, data, run):
                                       source="xero", number=number, status=status)
     link = InvoiceLink(invoice=invoice, tenant_id=tenant_id, xero_invoice_id=data["InvoiceID"], xero_number=number,
                        xero_status=data.get("Status") or "DRAFT", origin="xero",
-                       xero_updated_at=_naive(xero_date(data.get("UpdatedDateUTC"))))
+                       xero_updated_at=naive_utc(xero_date(data.get("UpdatedDateUTC"))))
     db.session.add(link)
     db.session.flush()
     history.record(run, "invoice", invoice.id, "xero_invoice", "", f"brought in from Xero as {number} ({invoice.total})", "xero")
@@ -263,7 +263,7 @@ def take_xero_changes(link, data, run):
         history.record(run, "invoice", invoice.id, "xero_status", link.xero_status, data["Status"], "xero")
     link.xero_status = data.get("Status") or link.xero_status
     link.xero_number = data.get("InvoiceNumber") or link.xero_number
-    link.xero_updated_at = _naive(xero_date(data.get("UpdatedDateUTC")))
+    link.xero_updated_at = naive_utc(xero_date(data.get("UpdatedDateUTC")))
     if link.xero_status in GONE_IN_XERO or invoice.status == "void":
         return  # non-destructive: a void or delete on one side never touches the other
     waiting = waiting_entry("invoice", invoice.id)
@@ -512,7 +512,7 @@ def _link_created(tenant_id, invoice, data):
     link = InvoiceLink(invoice=invoice, tenant_id=tenant_id, xero_invoice_id=data["InvoiceID"],
                        xero_number=data.get("InvoiceNumber") or "", xero_status=data.get("Status") or "DRAFT",
                        practice_number=invoice.number, origin="practice",
-                       xero_updated_at=_naive(xero_date(data.get("UpdatedDateUTC"))))
+                       xero_updated_at=naive_utc(xero_date(data.get("UpdatedDateUTC"))))
     db.session.add(link)
     entry = waiting_entry("invoice", invoice.id)
     if entry is not None:
@@ -535,7 +535,7 @@ def _update_batch(xero, items, run):
             continue
         link = link_of(invoice.id)
         link.xero_status = element.get("Status") or link.xero_status
-        link.xero_updated_at = _naive(xero_date(element.get("UpdatedDateUTC")))
+        link.xero_updated_at = naive_utc(xero_date(element.get("UpdatedDateUTC")))
         history.record(run, "invoice", invoice.id, "xero_draft", "", "updated to " + history.lines_summary(
             services.line_dicts(invoice)) + f", dated {invoice.date}, due {invoice.due_date}", "practice")
         entry.state = "pending" if invoice.version != entry.detail.get("version") else "done"

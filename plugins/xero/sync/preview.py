@@ -18,7 +18,7 @@ from ..api import xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, payment_text
 from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch, XeroContact, XeroSettings)
-from .contacts import _naive, check_contact, linked_clients_waiting, plan_pair
+from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
 from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
                        page_context, practice_values)
 from .tax_rates import tax_type_for
@@ -119,7 +119,7 @@ def _pairs(tenant_id, contacts):
     for link in links:
         if link.contact_id in contacts:
             data = contacts[link.contact_id]
-            updated = _naive(xero_date(data.get("UpdatedDateUTC")))
+            updated = naive_utc(xero_date(data.get("UpdatedDateUTC")))
         else:
             cached = db.session.get(XeroContact, link.contact_id)
             if cached is None:
