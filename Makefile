@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench report clean
 
 # Quiet: pip's output goes to $(VENV)/install.log and is shown only when the install fails.
 $(STAMP): pyproject.toml
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python -m tests.bench
+
+# Copies the reliability report the last test run wrote (tests/reliability/report.md) into README.
+report: $(STAMP)
+	@$(BIN)/python -m tests.reliability.report
 
 clean:
 	rm -rf $(VENV) var

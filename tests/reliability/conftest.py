@@ -1,10 +1,11 @@
 """Fixtures for the reliability suite: the Xero fixtures, a sync-until-done helper and the report.
 
-The suite writes what it measured (fault kinds, runs, records, duplicates, losses) to
-tests/reliability/report.md and into README.md between the reliability-report markers.
+The suite writes what this run counted (fault kinds, runs, records, duplicates, losses), each row
+with its test's outcome, to tests/reliability/report.md (git-ignored); ``make report`` copies it
+into README.md. The suite itself never writes a tracked file.
 """
+import os
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,46 +18,39 @@ from tests.xero.conftest import (  # noqa: F401  (fixtures shared with the Xero 
     app_config, in_xero, integrate, queues, sandbox, sandbox_server, sync_now, xero_user,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-REPORT = Path(__file__).with_name("report.md")
-START, END = "<!-- reliability-report:start -->", "<!-- reliability-report:end -->"
-ROWS = []
+from .report import REPORT, render
+
+ROWS = []  # (test item, row) in the order the tests counted them
+FAILED = {}  # test items that failed in any phase, by node id
 
 
 @pytest.fixture
-def report():
+def report(request):
     """Add a row to the reliability report: ``report(scenario, faults, runs, records, duplicates, lost)``."""
 
     def add(scenario, faults, runs, records, duplicates, lost):
-        ROWS.append((scenario, faults, runs, records, duplicates, lost))
+        ROWS.append((request.node, (scenario, faults, runs, records, duplicates, lost)))
 
     return add
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember whether each phase of a test failed, for the report's Result column."""
+    outcome = yield
+    if outcome.get_result().failed:
+        FAILED[item.nodeid] = item
+
+
 def pytest_sessionfinish(session):
-    if not ROWS:
-        return
-    readme = ROOT / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    rows = dict(_rows_in(text))  # scenarios this run did not cover keep their last figures
-    rows.update({row[0]: row for row in ROWS})
-    lines = ["| Scenario | Faults injected | Sync runs | Records | Duplicates found | Records lost |",
-             "|---|---|---:|---:|---:|---:|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows.values()]
-    table = "\n".join(lines) + "\n"
-    REPORT.write_text(table)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        readme.write_text(f"{head}{START}\n{table}{END}{rest.split(END, 1)[1]}")
-
-
-def _rows_in(text):
-    if START not in text or END not in text:
-        return []
-    body = text.split(START, 1)[1].split(END, 1)[0]
-    cells = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in body.splitlines()
-             if line.startswith("|") and not line.startswith("|---")]
-    return [(row[0], tuple(row)) for row in cells[1:] if len(row) == 6]
+    if not ROWS and not FAILED:
+        return  # no reliability test ran: the last run's report stays, with its own date and commit
+    rows = [(*row, "FAILED" if item.nodeid in FAILED else "passed") for item, row in ROWS]
+    counted = {item.nodeid for item, _row in ROWS}
+    uncounted = [item.name for nodeid, item in FAILED.items() if nodeid not in counted]
+    setup = ("PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite") + (
+        " + Redis server" if os.environ.get("REDIS_URL") else " + embedded Redis")
+    REPORT.write_text(render(rows, setup, uncounted))
 
 
 def sync_until_settled(max_runs=15):
