@@ -60,7 +60,7 @@ def start_embedded_redis(instance):
 
 def sandbox_available():
     try:
-        return importlib.util.find_spec("plugins.xero.sandbox.__main__") is not None
+        return importlib.util.find_spec("xero_sandbox.__main__") is not None
     except ImportError:
         return False
 
@@ -134,7 +134,7 @@ def main():
                 say(f"port {SANDBOX[1]} is in use; assuming the Xero sandbox is already running there")
             else:
                 log = instance / "xero-sandbox.log"
-                processes.start("Xero sandbox", [sys.executable, "-m", "plugins.xero.sandbox",
+                processes.start("Xero sandbox", [sys.executable, "-m", "xero_sandbox",
                                                  "--port", str(SANDBOX[1]),
                                                  "--data", str(instance / "xero-sandbox.sqlite"), "--admin"],
                                 env, log=log)

@@ -93,7 +93,7 @@ class Sandbox(SandboxAdmin):
         super().__init__(f"http://127.0.0.1:{port}")
         self.log = open(data_dir / "sandbox.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "plugins.xero.sandbox", "--port", str(port), "--admin",
+            [sys.executable, "-m", "xero_sandbox", "--port", str(port), "--admin",
              "--data", str(data_dir / "sandbox.sqlite"), "--redirect-uri", CALLBACK],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(f"{self.url}/_sandbox/stats")

@@ -128,7 +128,7 @@ class Stack:
         self._run_step(devserver.flask_command("db", "upgrade"), "flask db upgrade")
         self._run_step(devserver.flask_command("seed-demo"), "flask seed-demo")
         callback = f"{self.url}/tools/integrations/xero/callback"
-        self.processes.start("Xero sandbox", [sys.executable, "-m", "plugins.xero.sandbox", "--port", str(self.sandbox_port),
+        self.processes.start("Xero sandbox", [sys.executable, "-m", "xero_sandbox", "--port", str(self.sandbox_port),
                                               "--admin", "--redirect-uri", callback], env, log=self.log("sandbox"))
         self.processes.start("worker", devserver.flask_command("worker"), env, log=self.log("worker"))
         self.processes.start("web", devserver.flask_command("run", "--host", "127.0.0.1", "--port", str(self.web_port)),

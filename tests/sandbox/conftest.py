@@ -1,7 +1,7 @@
 """Fixtures for the sandbox tests: one server per session, reset before each test."""
 import pytest
 
-from plugins.xero.sandbox.server import SandboxServer
+from xero_sandbox.server import SandboxServer
 
 from .helpers import CALLBACK, XeroApp
 

@@ -3,7 +3,7 @@ import time
 
 import requests
 
-from plugins.xero.sandbox.server import SandboxServer
+from xero_sandbox.server import SandboxServer
 
 from .helpers import XeroApp
 
@@ -74,7 +74,7 @@ def test_limits_reject_unknown_settings(sandbox):
 
 
 def test_admin_endpoints_need_the_admin_flag():
-    from plugins.xero.sandbox import create_app
+    from xero_sandbox import create_app
     client = create_app().test_client()
     assert client.post("/_sandbox/reset").status_code == 404
 

@@ -20,7 +20,7 @@ def _free_port():
 def test_command_line_runs_with_data_file_admin_and_extra_redirect_uri(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "plugins.xero.sandbox", "--port", str(port), "--data",
+        [sys.executable, "-m", "xero_sandbox", "--port", str(port), "--data",
          str(tmp_path / "xero.db"), "--admin", "--redirect-uri", "http://127.0.0.1:7001/cb"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bm.extensions import db
 from bm.jobs import redis_connection, run_worker
 from plugins.xero.models import XeroConnection
-from plugins.xero.sandbox.server import SandboxServer
+from xero_sandbox.server import SandboxServer
 
 from .support import create_demo_clients
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m plugins.xero.sandbox --port 5055 --data var/xero.db --admin`."""
+"""Command line: `python -m xero_sandbox --port 5055 --data var/xero.db --admin`."""
 import argparse
 import logging
 
@@ -9,7 +9,7 @@ from . import create_app
 
 def main(argv=None):
     """Run the sandbox on a threaded werkzeug server."""
-    parser = argparse.ArgumentParser(prog="python -m plugins.xero.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m xero_sandbox",
                                      description="A local Xero for development and tests.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5055)
