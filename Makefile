@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench report clean
+.PHONY: run test bench bench-quick report clean
 
 # Quiet: pip's output goes to $(VENV)/install.log and is shown only when the install fails.
 $(STAMP): pyproject.toml
@@ -27,6 +27,10 @@ bench: $(STAMP)
 # Copies the reliability report the last test run wrote (tests/reliability/report.md) into README.
 report: $(STAMP)
 	@$(BIN)/python -m tests.reliability.report
+
+# The same benchmarks at tiny sizes (a minute or two): CI runs it so a broken benchmark fails.
+bench-quick: $(STAMP)
+	@$(BIN)/python -m tests.bench --quick
 
 clean:
 	rm -rf $(VENV) var

@@ -1,11 +1,14 @@
 """`make bench`: run every benchmark module's run(), print a table, write results.json.
 
-``python -m tests.bench [matching sync pages]`` runs only the named ones.
+``python -m tests.bench [--quick] [matching sync pages]`` runs only the named ones. ``--quick``
+(`make bench-quick`, run by CI) runs the same code paths at tiny sizes in a minute or two, so a
+broken benchmark fails CI; its figures mean nothing and are not written to results.json.
 Each row is ``{name, value, unit, baseline, ratio}``; a row may add a ``detail`` sentence,
 which is printed under the table but not written to results.json.
 """
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import sys
@@ -37,20 +40,38 @@ def _number(value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
-def main(names: list[str]) -> int:
+def main(argv: list[str]) -> int:
+    options = _arguments(argv)
     results = []
     started = time.perf_counter()
-    for name in names or MODULES:
+    for name in options.names or MODULES:
         module = importlib.import_module(f"tests.bench.bench_{name}")
         began = time.perf_counter()
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        results += module.run()
+        rows = module.run(quick=options.quick)
         print(f"bench: {name} took {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
+        results += rows
     print_table(results)
+    took = f"after {time.perf_counter() - started:.0f} s"
+    if options.quick:
+        print(f"\n{len(results)} results (quick mode: tiny sizes, not written) {took}")
+        return 0
     RESULTS.write_text(json.dumps([{key: row.get(key) for key in FIELDS} for row in results], indent=2) + "\n")
     print(f"\n{len(results)} results in {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
-          f" after {time.perf_counter() - started:.0f} s")
+          f" {took}")
     return 0
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, same code paths (CI)")
+    parser.add_argument("names", nargs="*", metavar="name",
+                        help=f"benchmarks to run (default: all of {', '.join(MODULES)})")
+    options = parser.parse_args(argv)
+    unknown = sorted(set(options.names) - set(MODULES))
+    if unknown:
+        parser.error(f"no benchmark called {', '.join(unknown)} (there are {', '.join(MODULES)})")
+    return options
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from plugins.xero.matching import normalise_name, suggest
 
 SIZE = 10_000
+QUICK_SIZE = 500  # `make bench-quick`: the same code paths in a second
 SEED = 20240601
 MATCHED_SHARE = 0.6  # Xero contacts that are a perturbed copy of some practice client
 
@@ -58,9 +59,10 @@ STREETS = ("Quay Street", "High Street", "Station Road", "Church Lane", "Mill Ro
            "Park Avenue", "King Street", "Victoria Road", "Green Lane", "Bridge Street")
 
 
-def run(repeat: int = 3) -> list[dict]:
+def run(quick: bool = False) -> list[dict]:
     """Return suggest()'s wall time, the name-only baseline, their ratio and peak memory."""
-    clients, contacts = make_clients_and_contacts(random.Random(SEED))
+    size, repeat = (QUICK_SIZE, 1) if quick else (SIZE, 3)
+    clients, contacts = make_clients_and_contacts(random.Random(SEED), size)
 
     rss_before = _max_rss_mib()
     suggest_seconds = min(_timed(lambda: suggest(contacts, clients)) for _ in range(repeat))
@@ -79,7 +81,7 @@ def run(repeat: int = 3) -> list[dict]:
         for _ in range(repeat)
     )
 
-    label = f"{SIZE:,} x {SIZE:,}"
+    label = f"{size:,} x {size:,}"
     return [
         {"name": f"matching suggest() {label}", "value": round(suggest_seconds, 3),
          "unit": "s", "baseline": round(baseline_seconds, 3),

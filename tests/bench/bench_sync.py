@@ -23,29 +23,50 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench import support
 
 PAGE, BATCH = 1000, 50
-FIRST_CONTACTS, FIRST_CUSTOMERS, FIRST_INVOICES, NEW_CLIENTS, CHANGES = 10_000, 8_000, 100, 10_000, 100
-BIG_CONTACTS, BIG_CUSTOMERS, BIG_CLIENTS = 100_000, 80_000, 1_000
 RSS_GOAL_MIB = 300
 
 
-def run() -> list[dict]:
+@dataclass(frozen=True)
+class Sizes:
+    """How big each scenario's organisation and practice are."""
+
+    contacts: int
+    customers: int
+    invoices: int
+    new_clients: int
+    changes: int
+    big_contacts: int
+    big_customers: int
+    big_clients: int
+
+
+FULL = Sizes(contacts=10_000, customers=8_000, invoices=100, new_clients=10_000, changes=100,
+             big_contacts=100_000, big_customers=80_000, big_clients=1_000)
+# `make bench-quick`: still more than a page of contacts and a batch of writes, so every path runs.
+QUICK = Sizes(contacts=1_200, customers=1_000, invoices=20, new_clients=120, changes=10,
+              big_contacts=2_500, big_customers=2_000, big_clients=100)
+
+
+def run(quick: bool = False) -> list[dict]:
     """Run both scenarios against one sandbox process; return their result rows."""
     results = []
     with tempfile.TemporaryDirectory(prefix="bm-bench-sync-") as folder, \
             support.sandbox_process(Path(folder)) as sandbox:
         for scenario in ("calls", "big"):
-            results += _in_child(scenario, sandbox.url, Path(folder) / scenario)
+            results += _in_child(scenario, sandbox.url, Path(folder) / scenario, quick)
     return results
 
 
-def _in_child(scenario: str, sandbox_url: str, folder: Path) -> list[dict]:
+def _in_child(scenario: str, sandbox_url: str, folder: Path, quick: bool) -> list[dict]:
     folder.mkdir()
-    done = subprocess.run([sys.executable, "-m", "tests.bench.bench_sync", scenario, sandbox_url, str(folder)],
+    done = subprocess.run([sys.executable, "-m", "tests.bench.bench_sync", scenario, sandbox_url, str(folder),
+                           "quick" if quick else "full"],
                           cwd=support.ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"bench_sync {scenario} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
@@ -121,7 +142,7 @@ def _pages(count):
     return max(1, math.ceil(count / PAGE))
 
 
-def scenario_calls(sandbox, folder):
+def scenario_calls(sandbox, folder, sizes):
     """First sync, nothing changed, 100 changes each side, nothing changed again."""
     from sqlalchemy import select
 
@@ -131,7 +152,7 @@ def scenario_calls(sandbox, folder):
     from plugins.xero.models import ContactLink
     from tests.xero.conftest import InXero
 
-    seeded = sandbox.fresh(contacts=FIRST_CONTACTS, customers=FIRST_CUSTOMERS, invoices=FIRST_INVOICES)
+    seeded = sandbox.fresh(contacts=sizes.contacts, customers=sizes.customers, invoices=sizes.invoices)
     app = support.bench_app(folder, sandbox_url=sandbox.url)
     clock = PhaseClock()
     clock.wrap_phases()
@@ -139,14 +160,14 @@ def scenario_calls(sandbox, folder):
     with app.app_context():
         connection = support.integrate(app, sandbox.url)
         in_xero_total = len(InXero(sandbox.url).contacts_all())
-        services.import_clients(support.client_rows(NEW_CLIENTS))
+        services.import_clients(support.client_rows(sizes.new_clients))
         db.session.commit()
 
         run, calls, cpu, wall = _sync(app, sandbox, connection.id)
         pulled, created = run.counts.get("contacts_pulled", 0), run.counts.get("contacts_created", 0)
-        assert created == NEW_CLIENTS, run.counts
-        minimum = _pages(in_xero_total) + _pages(seeded["invoices"]) + math.ceil(NEW_CLIENTS / BATCH)
-        rows.append(_calls_row(f"first sync, {in_xero_total:,} contacts + {NEW_CLIENTS:,} new clients",
+        assert created == sizes.new_clients, run.counts
+        minimum = _pages(in_xero_total) + _pages(seeded["invoices"]) + math.ceil(sizes.new_clients / BATCH)
+        rows.append(_calls_row(f"first sync, {in_xero_total:,} contacts + {sizes.new_clients:,} new clients",
                                calls, minimum))
         pull_cpu, push_cpu = clock.seconds["pull_contacts"], clock.seconds["push_new_clients"]
         rows += [
@@ -163,19 +184,19 @@ def scenario_calls(sandbox, folder):
         rows.append(_calls_row("nothing changed, right after the first sync", calls, 2,
                                f"{_by_endpoint(calls)}; {run.counts.get('contacts_pulled', 0):,} contacts re-read"))
 
-        links = db.session.scalars(select(ContactLink).order_by(ContactLink.id).limit(2 * CHANGES)).all()
+        links = db.session.scalars(select(ContactLink).order_by(ContactLink.id).limit(2 * sizes.changes)).all()
         in_xero = InXero(sandbox.url)
         in_xero.call("POST", "Contacts", json={"Contacts": [
             {"ContactID": link.contact_id, "EmailAddress": f"changed.in.xero.{number}@example.com"}
-            for number, link in enumerate(links[:CHANGES])]})
-        for number, link in enumerate(links[CHANGES:]):
+            for number, link in enumerate(links[:sizes.changes])]})
+        for number, link in enumerate(links[sizes.changes:]):
             client = db.session.get(Client, link.client_id)
             services.update_client(client, {**client.as_dict(), "phone": f"0117 555 {number:04d}"})
         db.session.commit()
         run, calls, cpu, wall = _sync(app, sandbox, connection.id)
-        assert run.counts.get("clients_updated") == CHANGES and run.counts.get("contacts_updated") == CHANGES, run.counts
-        rows.append(_calls_row(f"incremental, {CHANGES} changes each side", calls,
-                               _pages(CHANGES) + _pages(0) + math.ceil(CHANGES / BATCH)))
+        assert run.counts.get("clients_updated") == run.counts.get("contacts_updated") == sizes.changes, run.counts
+        rows.append(_calls_row(f"incremental, {sizes.changes} changes each side", calls,
+                               _pages(sizes.changes) + _pages(0) + math.ceil(sizes.changes / BATCH)))
 
         run, calls, cpu, wall = _sync(app, sandbox, connection.id)
         rows.append(_calls_row("nothing changed, steady state", calls, 2))
@@ -183,17 +204,17 @@ def scenario_calls(sandbox, folder):
     return rows
 
 
-def scenario_big(sandbox, folder):
+def scenario_big(sandbox, folder, sizes):
     """The first sync of 100,000 contacts: peak RSS and CPU per 1,000 contacts pulled."""
     from bm import services
     from bm.extensions import db
 
-    sandbox.fresh(contacts=BIG_CONTACTS, customers=BIG_CUSTOMERS)
+    sandbox.fresh(contacts=sizes.big_contacts, customers=sizes.big_customers)
     app = support.bench_app(folder, sandbox_url=sandbox.url)
     clock = PhaseClock()
     clock.wrap_phases()
     with app.app_context():
-        services.import_clients(support.client_rows(BIG_CLIENTS))  # before integrating: left for matching
+        services.import_clients(support.client_rows(sizes.big_clients))  # before integrating: left for matching
         db.session.commit()
         connection = support.integrate(app, sandbox.url)
         db.session.expire_all()
@@ -209,20 +230,21 @@ def scenario_big(sandbox, folder):
         {"name": f"sync CPU per 1,000 records, first sync of {pulled:,}", "value": round(cpu / pulled * 1000, 3),
          "unit": "s", "baseline": None, "ratio": None,
          "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall, {sum(calls.values())} calls, "
-                   f"{run.counts.get('contacts_to_match', 0):,} contacts to match against {BIG_CLIENTS:,} clients"},
+                   f"{run.counts.get('contacts_to_match', 0):,} contacts to match against {sizes.big_clients:,} clients"},
     ]
 
 
-def _child(scenario, sandbox_url, folder):
+def _child(scenario, sandbox_url, folder, size):
     sandbox = support.SandboxAdmin(sandbox_url)
-    rows = {"calls": scenario_calls, "big": scenario_big}[scenario](sandbox, Path(folder))
+    sizes = QUICK if size == "quick" else FULL
+    rows = {"calls": scenario_calls, "big": scenario_big}[scenario](sandbox, Path(folder), sizes)
     print(json.dumps(rows))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4:
+    if len(sys.argv) == 5:
         _child(*sys.argv[1:])
     else:
         from tests.bench.__main__ import print_table
 
-        print_table(run())
+        print_table(run(quick="--quick" in sys.argv))

@@ -8,7 +8,7 @@ from bm import services
 from bm.demo import DEMO_CLIENTS
 from bm.extensions import db
 from plugins.xero.models import ContactLink, XeroContact
-from support import client_named, html  # the core tests' helpers, which the Xero tests use too
+from tests.support import client_named, html  # the core tests' helpers, which the Xero tests use too
 
 __all__ = ["client_named", "contact_id_of", "contact_of", "create_demo_clients", "flashes", "html", "link_of", "listed"]
 
