@@ -1,8 +1,11 @@
-"""Benchmark Xero contact matching: suggest() for 10,000 contacts x 10,000 clients.
+"""Benchmark Xero contact matching: its speed at 10,000 x 10,000 and its accuracy by kind of case.
 
-The baseline is the cheapest thing that could be called matching: a name-only rapidfuzz cdist
-(token sort ratio, all cores) over the same normalised names. suggest() should stay within 3x of
-it and under 5 s, without holding a full float matrix in memory.
+Speed: the baseline is the cheapest thing that could be called matching, a name-only rapidfuzz
+cdist (token sort ratio, all cores) over the same normalised names. suggest() should stay
+within 3x of it and under 5 s, without holding a full float matrix in memory.
+
+Accuracy: suggest() over the practice books of tests/xero/matching_cases.py, the "dev" split
+(tuned on) and the "held-out" split (only measured), scored per kind of case.
 
 Run it alone with ``python -m tests.bench.bench_matching``.
 """
@@ -17,9 +20,11 @@ import tracemalloc
 from rapidfuzz import fuzz, process
 
 from plugins.xero.matching import normalise_name, suggest
+from tests.xero.matching_cases import KINDS, SPLITS, book
 
 SIZE = 10_000
 QUICK_SIZE = 500  # `make bench-quick`: the same code paths in a second
+QUICK_BOOK = 0.05  # and books a twentieth of the usual size
 SEED = 20240601
 MATCHED_SHARE = 0.6  # Xero contacts that are a perturbed copy of some practice client
 
@@ -60,6 +65,17 @@ STREETS = ("Quay Street", "High Street", "Station Road", "Church Lane", "Mill Ro
 
 
 def run(quick: bool = False) -> list[dict]:
+    """Return the speed rows, then print each split's accuracy table and return its summary."""
+    rows = speed(quick)
+    for split in SPLITS:
+        scores = accuracy(book(split, scale=QUICK_BOOK if quick else 1.0))
+        print(f"\nMatching accuracy, {split} split (%; suggestions at or above 80/90 counted):")
+        print(accuracy_table(scores))
+        rows += accuracy_rows(split, scores)
+    return rows
+
+
+def speed(quick: bool = False) -> list[dict]:
     """Return suggest()'s wall time, the name-only baseline, their ratio and peak memory."""
     size, repeat = (QUICK_SIZE, 1) if quick else (SIZE, 3)
     clients, contacts = make_clients_and_contacts(random.Random(SEED), size)
@@ -93,6 +109,82 @@ def run(quick: bool = False) -> list[dict]:
         {"name": "matching suggest() peak RSS growth", "value": round(rss_growth, 1),
          "unit": "MiB", "baseline": None, "ratio": None},
     ]
+
+
+# --- accuracy ---------------------------------------------------------------------------------
+
+SUGGESTIONS = 5  # as many as the Xero page stores per contact
+COLUMNS = ("contacts", "top-1", "recall@3", "precision >=80", "precision >=90", "true pair >=80",
+           "no counterpart >=80")
+DECIDABLE = "all but undecidable"
+
+
+def accuracy(practice) -> dict[str, dict]:
+    """Return each kind's counts of what suggest() got right and wrong, and the totals."""
+    found = suggest(practice.contacts, practice.clients, limit=SUGGESTIONS)
+    tallies: dict[str, dict] = {}
+    for contact_id, kind in practice.kinds.items():
+        truth = practice.truth[contact_id]
+        ranked = [(client_id, score) for client_id, score, *_ in found[contact_id]]
+        tally = [(client_id == truth, score) for client_id, score in ranked]
+        for group in (kind, "all") + ((DECIDABLE,) if kind != "undecidable" else ()):
+            counts = tallies.setdefault(group, dict.fromkeys(
+                ("contacts", "paired", "top1", "top3", "sure80", "right80", "at80", "right90",
+                 "at90", "unpaired", "unpaired80"), 0))
+            counts["contacts"] += 1
+            counts["at80"] += sum(score >= 80 for _, score in tally)
+            counts["right80"] += sum(right and score >= 80 for right, score in tally)
+            counts["at90"] += sum(score >= 90 for _, score in tally)
+            counts["right90"] += sum(right and score >= 90 for right, score in tally)
+            if truth is None:
+                counts["unpaired"] += 1
+                counts["unpaired80"] += any(score >= 80 for _, score in tally)
+                continue
+            counts["paired"] += 1
+            counts["top1"] += bool(tally) and tally[0][0]
+            counts["top3"] += any(right for right, _ in tally[:3])
+            counts["sure80"] += any(right and score >= 80 for right, score in tally)
+    return tallies
+
+
+def accuracy_table(tallies: dict[str, dict]) -> str:
+    """Return the tallies as a Markdown table, one row per kind of case."""
+    lines = ["| kind | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for group in [*KINDS, DECIDABLE, "all"]:
+        counts = tallies.get(group)
+        if counts is None:
+            continue
+        label = KINDS.get(group, group)
+        cells = [str(counts["contacts"]), _share(counts["top1"], counts["paired"]),
+                 _share(counts["top3"], counts["paired"]),
+                 _share(counts["right80"], counts["at80"], show_count=True),
+                 _share(counts["right90"], counts["at90"], show_count=True),
+                 _share(counts["sure80"], counts["paired"]),
+                 _share(counts["unpaired80"], counts["unpaired"])]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def accuracy_rows(split: str, tallies: dict[str, dict]) -> list[dict]:
+    """Return the split's headline figures as benchmark rows."""
+    decidable, every = tallies[DECIDABLE], tallies["all"]
+    figures = {
+        "top-1, all but undecidable": (decidable["top1"], decidable["paired"]),
+        "wrong pairs among suggestions >=80": (every["at80"] - every["right80"], every["at80"]),
+        "no counterpart yet a suggestion >=80": (every["unpaired80"], every["unpaired"]),
+    }
+    return [{"name": f"matching {split} {label}", "value": round(100 * part / whole, 2) if whole else None,
+             "unit": "%", "baseline": None, "ratio": None} for label, (part, whole) in figures.items()]
+
+
+def _share(part: int, whole: int, show_count: bool = False) -> str:
+    if not whole:
+        return "–"
+    share = f"{100 * part / whole:.1f}"
+    return f"{share} ({whole})" if show_count else share
+
+
+# --- speed data --------------------------------------------------------------------------------
 
 
 def make_clients_and_contacts(rng: random.Random, size: int = SIZE) -> tuple[list, list]:

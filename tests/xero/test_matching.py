@@ -7,6 +7,7 @@ import pytest
 
 from plugins.xero import matching
 from plugins.xero.matching import FLOOR, explain, normalise_name, suggest
+from .matching_cases import KINDS, book
 
 
 def xero_contact(name="Harbour View Café Limited", **fields):
@@ -350,3 +351,15 @@ def test_missing_empty_and_none_fields_never_crash():
     assert sorted(found) == sorted(contact["ContactID"] for contact in contacts)
     assert all(FLOOR <= found_score <= 100 for pairs in found.values() for _, found_score in pairs)
     assert explain({}, {}).score == explain(None, None).score
+
+
+# --- the evaluation books (tests/xero/matching_cases.py) ---------------------------------------
+
+
+def test_evaluation_books_are_the_same_on_every_run_and_the_splits_differ():
+    dev = book("dev", scale=0.05)
+    assert dev == book("dev", scale=0.05)
+    assert set(dev.kinds.values()) == set(KINDS)
+    assert {client["id"] for client in dev.clients} >= {truth for truth in dev.truth.values() if truth}
+    held_out = book("held-out", scale=0.05)
+    assert {contact["Name"] for contact in dev.contacts} != {contact["Name"] for contact in held_out.contacts}
