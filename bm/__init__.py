@@ -11,6 +11,7 @@ from . import jobs
 from .config import from_environment
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .hookspecs import hookimpl
+from .inputs import RecordIdConverter
 from .plugins import Plugins
 
 __all__ = ["create_app", "hookimpl"]
@@ -26,6 +27,7 @@ def create_app(config=None):
     )
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
+    app.url_map.converters["int"] = RecordIdConverter  # before any blueprint adds its rules
     logging.basicConfig(level=os.environ.get("BM_LOG_LEVEL", "INFO"))
 
     db.init_app(app)

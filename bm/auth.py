@@ -55,7 +55,8 @@ def safe_next(target):
     if not target:
         return url_for("clients.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or not target.isprintable()):  # CR/LF would split the Location header
         return url_for("clients.index")
     return target
 

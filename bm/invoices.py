@@ -8,6 +8,7 @@ from sqlalchemy import select
 from . import services
 from .clients import client_query, get_client_or_404
 from .extensions import db
+from .inputs import record_id
 from .models import Client, Invoice
 from .pagination import paginate
 from .plugins import current_plugins
@@ -35,7 +36,7 @@ def get_invoice_or_404(invoice_id):
 def index():
     """List invoices, filtered by client and status."""
     query = select(Invoice).join(Client)
-    client_id = request.args.get("client_id", type=int)
+    client_id = request.args.get("client_id", type=record_id)
     status = request.args.get("status", "")
     client = db.session.get(Client, client_id) if client_id else None
     if client:
@@ -51,7 +52,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """Raise an invoice for a client (choose the client first)."""
-    client_id = request.values.get("client_id", type=int)
+    client_id = request.values.get("client_id", type=record_id)
     if not client_id:
         search = (request.args.get("q") or "").strip()
         clients = db.session.scalars(client_query(search, "active").limit(20)).all()

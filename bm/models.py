@@ -15,15 +15,20 @@ def utcnow():
 
 
 class ScaledDecimal(TypeDecorator):
-    """A Decimal stored exactly as a scaled integer, the same on SQLite and PostgreSQL."""
+    """A Decimal stored exactly as a scaled integer, the same on SQLite and PostgreSQL.
+
+    ``largest`` is what the services accept: far inside the 64-bit column, so that a line's
+    amount and an invoice's total checked against it always fit too.
+    """
 
     impl = BigInteger
     cache_ok = True
 
-    def __init__(self, places=2):
+    def __init__(self, places=2, largest="999999999999.99"):
         super().__init__()
         self.places = places
         self.quantum = Decimal(1).scaleb(-places)
+        self.largest = Decimal(largest)
 
     def process_bind_param(self, value, dialect):
         if value is None:
@@ -37,6 +42,7 @@ class ScaledDecimal(TypeDecorator):
 
 
 Money = ScaledDecimal(2)
+Quantity = ScaledDecimal(4, largest="999999999.9999")
 ZERO = Decimal("0.00")
 
 
@@ -190,7 +196,7 @@ class InvoiceLine(db.Model):
     invoice_id = db.Column(db.Integer, db.ForeignKey("invoices.id"), nullable=False, index=True)
     position = db.Column(db.Integer, nullable=False, default=0)
     description = db.Column(db.Text, nullable=False)
-    quantity = db.Column(ScaledDecimal(4), nullable=False, default=Decimal(1))
+    quantity = db.Column(Quantity, nullable=False, default=Decimal(1))
     unit_price = db.Column(Money, nullable=False, default=ZERO)
     tax_rate = db.Column(ScaledDecimal(4), nullable=False, default=Decimal(0))
     line_amount = db.Column(Money, nullable=False, default=ZERO)

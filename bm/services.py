@@ -16,11 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
-from .models import ZERO, Client, Invoice, InvoiceLine, Payment, PracticeSettings, User
+from .inputs import ASCII_DIGITS, whole_number
+from .models import ZERO, Client, Invoice, InvoiceLine, Money, Payment, PracticeSettings, Quantity, User
 from .plugins import current_plugins
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 CENT = Decimal("0.01")
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+LARGEST_INVOICE_NUMBER = 999_999_999  # far below the integer column, so taking numbers never overflows
+NUL_MESSAGE = "Remove the invisible control characters (a NUL byte) from this field."
 
 
 class ValidationError(Exception):
@@ -39,6 +43,12 @@ class ConflictError(ValidationError):
                                    "Review the current values and save again."})
 
 
+def _check_version(expected_version, record, what):
+    """Raise ConflictError unless the version the user edited (None: not checked) is the record's."""
+    if expected_version is not None and whole_number(expected_version) != record.version:
+        raise ConflictError(what)
+
+
 def _flush_versioned(what):
     """Flush an edit; a row saved by someone else since it was read raises ConflictError."""
     try:
@@ -47,8 +57,16 @@ def _flush_versioned(what):
         raise ConflictError(what) from None
 
 
-def _column_length(model, field):
-    return getattr(model.__table__.c[field].type, "length", None)
+def _check_text(model, values, errors):
+    """Add a message for each text value longer than its column or holding a NUL byte."""
+    for field, value in values.items():
+        if not isinstance(value, str) or field not in model.__table__.c:
+            continue
+        limit = getattr(model.__table__.c[field].type, "length", None)
+        if "\x00" in value:
+            errors[field] = NUL_MESSAGE
+        elif limit and len(value) > limit:
+            errors[field] = f"Use at most {limit} characters."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,10 +94,7 @@ def clean_client_data(data, client=None):
         errors["name"] = "Enter the client's name."
     if values.get("email") and not EMAIL_RE.match(values["email"]):
         errors["email"] = "Enter a valid email address, like name@example.com."
-    for field, value in values.items():
-        limit = _column_length(Client, field)
-        if limit and len(value) > limit:
-            errors[field] = f"Use at most {limit} characters."
+    _check_text(Client, values, errors)
     if "reference" in values:
         if not values["reference"]:
             values["reference"] = next_client_reference()
@@ -95,7 +110,7 @@ def clean_client_data(data, client=None):
 def next_client_reference():
     """Return the next free reference of the form C0001."""
     references = db.session.scalars(select(Client.reference).where(Client.reference.like("C%")))
-    numbers = [int(ref[1:]) for ref in references if ref[1:].isdigit()]
+    numbers = [int(ref[1:]) for ref in references if ASCII_DIGITS.fullmatch(ref[1:])]
     return f"C{(max(numbers, default=0) + 1):04d}"
 
 
@@ -120,8 +135,7 @@ def update_client(client, data, source="user", expected_version=None):
     :param expected_version: the version the user edited; a newer one raises ConflictError.
     :return: ``{field: (old, new)}``, empty when nothing changed.
     """
-    if expected_version is not None and int(expected_version) != client.version:
-        raise ConflictError("client")
+    _check_version(expected_version, client, "client")
     values = clean_client_data(data, client)
     changes = {
         field: (getattr(client, field), value)
@@ -239,18 +253,14 @@ def update_practice_settings(data):
     prefix = (data.get("invoice_prefix") or "").strip()
     if len(prefix) > 20:
         errors["invoice_prefix"] = "Use at most 20 characters."
-    try:
-        next_number = int(str(data.get("invoice_next_number", "")).strip())
-        if next_number < 1:
-            raise ValueError
-    except ValueError:
-        errors["invoice_next_number"] = "Enter a whole number of 1 or more."
-    try:
-        terms = int(str(data.get("payment_terms_days", "")).strip())
-        if not 0 <= terms <= 365:
-            raise ValueError
-    except ValueError:
+    next_number = whole_number(data.get("invoice_next_number"), 1, LARGEST_INVOICE_NUMBER)
+    if next_number is None:
+        errors["invoice_next_number"] = f"Enter a whole number from 1 to {LARGEST_INVOICE_NUMBER:,}."
+    terms = whole_number(data.get("payment_terms_days"), 0, 365)
+    if terms is None:
         errors["payment_terms_days"] = "Enter a number of days from 0 to 365."
+    if "\x00" in prefix:
+        errors["invoice_prefix"] = NUL_MESSAGE
     if errors:
         raise ValidationError(errors)
     settings = practice_settings()
@@ -271,7 +281,8 @@ def take_invoice_number():
     return f"{prefix}{number:04d}"
 
 
-def _decimal(value, field, errors, places=CENT, minimum=None):
+def _decimal(value, field, errors, kind=Money, minimum=None):
+    """Parse a number for a column of ``kind``, from ``minimum`` up to the largest it accepts."""
     try:
         number = Decimal(str(value).strip().replace(",", ""))
         if not number.is_finite():
@@ -282,17 +293,25 @@ def _decimal(value, field, errors, places=CENT, minimum=None):
     if minimum is not None and number < minimum:
         errors[field] = f"Enter {minimum} or more." if minimum else "Enter a number that is not negative."
         return None
-    return number.quantize(places, rounding=ROUND_HALF_UP)
+    if number > kind.largest:
+        errors[field] = f"Enter at most {kind.largest:,}."
+        return None
+    return number.quantize(kind.quantum, rounding=ROUND_HALF_UP)
 
 
 def _date(value, field, errors):
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[field] = "Enter a date like 2026-01-31."
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors[field] = "Enter a date like 2026-01-31."
+            return None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        errors[field] = f"Enter a date from {EARLIEST_DATE} to {LATEST_DATE}."
         return None
+    return day
 
 
 def clean_invoice_data(data):
@@ -307,7 +326,8 @@ def clean_invoice_data(data):
     if "due_date" in data and data["due_date"] not in (None, ""):
         values["due_date"] = _date(data["due_date"], "due_date", errors)
     if "reference" in data:
-        values["reference"] = str(data["reference"] or "").strip()[:255]
+        values["reference"] = str(data["reference"] or "").strip()
+    _check_text(Invoice, values, errors)
     if values.get("date") and values.get("due_date") and values["due_date"] < values["date"]:
         errors["due_date"] = "The due date cannot be before the invoice date."
     lines = []
@@ -317,23 +337,34 @@ def clean_invoice_data(data):
         description = str(line.get("description") or "").strip()
         if not description:
             errors[f"lines-{index}-description"] = "Describe the line."
+        elif "\x00" in description:
+            errors[f"lines-{index}-description"] = NUL_MESSAGE
         quantity = _decimal(line.get("quantity") or "1", f"lines-{index}-quantity", errors,
-                            Decimal("0.0001"), minimum=Decimal(0))
+                            Quantity, minimum=Decimal(0))
         unit_price = _decimal(line.get("unit_price") or "0", f"lines-{index}-unit_price", errors,
                               minimum=Decimal(0))
         tax_rate = _decimal(line.get("tax_rate") or "0", f"lines-{index}-tax_rate", errors,
-                            Decimal("0.0001"), minimum=Decimal(0))
+                            Quantity, minimum=Decimal(0))
         if tax_rate is not None and tax_rate > 100:
             errors[f"lines-{index}-tax_rate"] = "Enter a rate from 0 to 100."
         lines.append({"description": description, "quantity": quantity,
                       "unit_price": unit_price, "tax_rate": tax_rate})
+        if None not in (quantity, unit_price, tax_rate) and _line_total(quantity, unit_price, tax_rate) > Money.largest:
+            errors[f"lines-{index}-unit_price"] = f"This line comes to more than {Money.largest:,}."
     if "lines" in data and not lines:
         errors["lines"] = "Add at least one line."
+    if not errors and sum(_line_total(**line) for line in lines) > Money.largest:
+        errors["lines"] = f"The invoice comes to more than {Money.largest:,}, the largest amount it can hold."
     if errors:
         raise ValidationError(errors)
     if "lines" in data:
         values["lines"] = lines
     return values
+
+
+def _line_total(quantity, unit_price, tax_rate, **_description):
+    """A line's amount with its tax, unrounded (only to check it against the largest amount)."""
+    return quantity * unit_price * (1 + tax_rate / 100)
 
 
 def _set_lines(invoice, lines):
@@ -405,8 +436,7 @@ def update_invoice(invoice, data, source="user", expected_version=None):
     owns the values of, including its number.
     :return: ``{field: (old, new)}``.
     """
-    if expected_version is not None and int(expected_version) != invoice.version:
-        raise ConflictError("invoice")
+    _check_version(expected_version, invoice, "invoice")
     if source == "user":
         reason = invoice_lock_reason(invoice)
         if reason:
@@ -480,12 +510,13 @@ def record_payment(invoice, data, source="user"):
         errors["_form"] = "Payments can only be recorded on an approved invoice awaiting payment."
     amount = _decimal(data.get("amount", ""), "amount", errors, minimum=CENT)
     paid_on = _date(data.get("date") or date.today(), "date", errors)
+    reference = str(data.get("reference") or "").strip()
+    _check_text(Payment, {"reference": reference}, errors)
     if amount is not None and "_form" not in errors and amount > invoice.amount_due:
         errors["amount"] = f"The payment is more than the {invoice.amount_due} due."
     if errors:
         raise ValidationError(errors)
-    payment = Payment(invoice=invoice, date=paid_on, amount=amount,
-                      reference=str(data.get("reference") or "").strip()[:255])
+    payment = Payment(invoice=invoice, date=paid_on, amount=amount, reference=reference)
     db.session.add(payment)
     invoice.amount_paid = invoice.amount_paid + amount
     if invoice.amount_due <= 0:
@@ -504,9 +535,11 @@ def create_user(email, password, role="staff", name=""):
     """Create a login; raise ValidationError for a bad or taken email or a short password."""
     email = (email or "").strip().lower()
     errors = {}
+    name = (name or "").strip()
+    _check_text(User, {"email": email, "name": name}, errors)
     if not EMAIL_RE.match(email):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        errors.setdefault("email", "Enter a valid email address.")
+    elif "email" not in errors and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors["email"] = "A user with this email already exists."
     if len(password or "") < 5:
         errors["password"] = "Use a password of at least 5 characters."
@@ -514,7 +547,7 @@ def create_user(email, password, role="staff", name=""):
         errors["role"] = "Choose admin or staff."
     if errors:
         raise ValidationError(errors)
-    user = User(email=email, name=(name or "").strip(), role=role, session_token=secrets.token_hex(16))
+    user = User(email=email, name=name, role=role, session_token=secrets.token_hex(16))
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -2,8 +2,9 @@
 import logging
 from importlib import resources
 
-from flask import Blueprint, current_app, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import BadRequest
 
 from .auth import public
 from .extensions import htmx
@@ -27,11 +28,17 @@ def htmx_js():
         return send_file(path, mimetype="text/javascript", max_age=86400)
 
 
+class NulByteSent(BadRequest):
+    """A form or address held a NUL byte, which no text column can store (PostgreSQL refuses it)."""
+
+
 ERROR_PAGES = {
     403: (403, "Not allowed", "Only an admin can do this."),
     404: (404, "Not found", "There is nothing at this address. It may have been removed."),
     CSRFError: (400, "Page expired", "This form had expired. Go back, reload the page and try again."),
     413: (413, "File too large", "The upload is larger than this app accepts."),
+    NulByteSent: (400, "Invisible characters", "What you sent holds invisible control characters "
+                  "(a NUL byte) that cannot be saved. Go back, remove them and try again."),
     500: (500, "Something went wrong", "The error has been logged. Please try again."),
 }
 
@@ -49,6 +56,12 @@ def install(app):
 
     for error, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(error, _error_page(status, title, message))
+
+    @app.before_request
+    def refuse_nul_bytes():
+        for values in (request.args, request.form):
+            if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+                raise NulByteSent()
 
     @app.after_request
     def headers(response):

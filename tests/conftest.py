@@ -1,6 +1,7 @@
 """Helpers shared by the core tests (bm.testing holds the main fixtures)."""
 import pytest
 
+from bm import services
 from bm.extensions import db
 
 
@@ -37,3 +38,12 @@ def build_app(database_url):
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture
+def approved(make_invoice):
+    """An approved invoice of 120.00 awaiting payment."""
+    invoice = make_invoice()
+    services.approve_invoice(invoice)
+    db.session.commit()
+    return invoice

@@ -12,15 +12,6 @@ from bm.models import Invoice, Payment
 from support import html
 
 
-@pytest.fixture
-def approved(make_invoice):
-    """An approved invoice of 120.00 awaiting payment."""
-    invoice = make_invoice()
-    services.approve_invoice(invoice)
-    db.session.commit()
-    return invoice
-
-
 def refreshed(invoice):
     db.session.expire_all()
     return db.session.get(Invoice, invoice.id)

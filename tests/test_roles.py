@@ -109,8 +109,8 @@ def test_admin_changes_invoice_numbering(admin):
 
 
 @pytest.mark.parametrize("form, message", [
-    ({"invoice_prefix": "X", "invoice_next_number": "zero", "payment_terms_days": "14"}, "Enter a whole number of 1 or more."),
-    ({"invoice_prefix": "X", "invoice_next_number": "0", "payment_terms_days": "14"}, "Enter a whole number of 1 or more."),
+    ({"invoice_prefix": "X", "invoice_next_number": "zero", "payment_terms_days": "14"}, "Enter a whole number from 1 to 999,999,999."),
+    ({"invoice_prefix": "X", "invoice_next_number": "0", "payment_terms_days": "14"}, "Enter a whole number from 1 to 999,999,999."),
     ({"invoice_prefix": "X", "invoice_next_number": "1", "payment_terms_days": "-1"}, "Enter a number of days from 0 to 365."),
     ({"invoice_prefix": "X" * 21, "invoice_next_number": "1", "payment_terms_days": "14"}, "Use at most 20 characters."),
 ])

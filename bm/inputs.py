@@ -1,0 +1,35 @@
+"""Reading whole numbers and ids from what a browser sends, within what the database can hold."""
+import re
+
+from werkzeug.routing import IntegerConverter
+
+# PostgreSQL's integer column; SQLite would store more and then fail on the next increment.
+LARGEST_ID = 2**31 - 1
+ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() and \d also accept '²' or '٣'
+
+
+def whole_number(text, minimum=0, maximum=LARGEST_ID):
+    """Return ``text`` as an int if it is ASCII digits from ``minimum`` to ``maximum``, else None."""
+    text = str(text if text is not None else "").strip()
+    if len(text) > len(str(maximum)) or not ASCII_DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None
+
+
+def record_id(text):
+    """Parse a query-string id for ``request.args.get(..., type=record_id)``: out of range is absent."""
+    number = whole_number(text, minimum=1)
+    if number is None:
+        raise ValueError(f"not a record id: {text!r}")
+    return number
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ASCII digits up to LARGEST_ID, else the URL is not found."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(url_map, *args, **kwargs)
