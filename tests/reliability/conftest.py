@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bm.extensions import db
 from bm.models import Client
 from plugins.xero.jobs import sync_organisation
-from plugins.xero.models import ContactLink, OutboxEntry
+from plugins.xero.models import ContactLink, InvoiceLink, OutboxEntry, SyncRun
 from tests.xero.conftest import (  # noqa: F401  (fixtures shared with the Xero tests)
     app_config, in_xero, integrate, queues, sandbox, sandbox_server, sync_now, xero_user,
 )
@@ -66,16 +66,52 @@ def sync_until_settled(max_runs=15):
     return max_runs
 
 
+def last_run_id():
+    """The newest sync run's id (0 before any), to count the runs that come after it."""
+    db.session.expire_all()
+    newest = db.session.scalar(select(func.max(SyncRun.id))) or 0
+    db.session.commit()  # a read opens a transaction that on SQLite holds the write lock: end it
+    return newest
+
+
+def runs_after(run_id):
+    """How many sync runs started after ``run_id``, a killed worker's run included."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(SyncRun).where(
+        SyncRun.id > run_id, SyncRun.started_at.is_not(None)))
+
+
+def exactly_once(held_by_xero, number_field, id_field, expected):
+    """Count, on Xero's side, duplicates and losses of records we sent.
+
+    ``held_by_xero`` are the records Xero holds; ``expected`` maps each reference we sent (our
+    number, in ``number_field``) to the Xero id our link holds (None when unlinked). A record
+    is lost when Xero has nothing with its reference, or our link points at no record there.
+    """
+    by_number = Counter(record.get(number_field) for record in held_by_xero)
+    ids = {record[id_field] for record in held_by_xero}
+    duplicates = sum(by_number[number] - 1 for number in expected if by_number[number] > 1)
+    lost = sum(1 for number, linked in expected.items() if not by_number[number] or linked not in ids)
+    return duplicates, lost
+
+
 def duplicates_and_losses(contacts, clients):
-    """Count references present more than once in Xero, and clients missing there or unlinked."""
-    by_number = Counter(c.get("ContactNumber") for c in contacts if c.get("ContactNumber"))
-    duplicates = sum(count - 1 for number, count in by_number.items() if count > 1)
+    """Count clients present more than once in Xero (by contact number), and missing there or unlinked."""
     linked = dict(db.session.execute(select(ContactLink.client_id, ContactLink.contact_id).where(
         ContactLink.archived_at.is_(None))).all())
-    ids = {c["ContactID"] for c in contacts}
-    lost = sum(1 for client in clients if by_number.get(client.reference, 0) == 0
-               or linked.get(client.id) not in ids)
-    return duplicates, lost
+    return exactly_once(contacts, "ContactNumber", "ContactID",
+                        {client.reference: linked.get(client.id) for client in clients})
+
+
+def invoice_duplicates_and_losses(invoices_in_xero, practice_numbers):
+    """Count practice invoices present more than once in Xero, and missing there or unlinked.
+
+    ``practice_numbers`` maps invoice ids to the numbers they were raised with, which Xero holds
+    as the Reference (the practice invoice takes Xero's number once it is there).
+    """
+    linked = dict(db.session.execute(select(InvoiceLink.invoice_id, InvoiceLink.xero_invoice_id)).all())
+    return exactly_once(invoices_in_xero, "Reference", "InvoiceID",
+                        {number: linked.get(invoice_id) for invoice_id, number in practice_numbers.items()})
 
 
 def all_clients():

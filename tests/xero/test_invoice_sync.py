@@ -37,6 +37,15 @@ def raise_invoice(admin, client, **line):
     return db.session.get(Invoice, int(response.headers["Location"].rsplit("/", 1)[1]))
 
 
+def edit_invoice(admin, invoice, description, unit_price):
+    """Edit a practice invoice's one line on its form, as a user would."""
+    response = admin.post(f"/invoices/{invoice.id}/edit", {
+        "date": "2026-11-20", "due_date": "2026-12-20", "reference": "", "version": invoice.version,
+        "lines-0-description": description, "lines-0-quantity": "1",
+        "lines-0-unit_price": unit_price, "lines-0-tax_rate": "20"})
+    assert response.status_code == 302, html(response)[:1500]
+
+
 def xero_invoice(in_xero, invoice_id):
     return in_xero.call("GET", f"Invoices/{invoice_id}")["Invoices"][0]
 
@@ -332,11 +341,7 @@ def test_a_draft_edited_in_xero_is_edited_here(invoicing, sync_now, in_xero):
 
 def test_practice_edit_updates_the_xero_draft(sent, admin, sync_now, in_xero):
     invoice = db.session.get(Invoice, sent.id)
-    response = admin.post(f"/invoices/{invoice.id}/edit", {
-        "date": "2026-11-20", "due_date": "2026-12-20", "reference": "", "version": invoice.version,
-        "lines-0-description": "Year-end accounts and tax return", "lines-0-quantity": "1",
-        "lines-0-unit_price": "500.00", "lines-0-tax_rate": "20"})
-    assert response.status_code == 302, html(response)[:1500]
+    edit_invoice(admin, invoice, "Year-end accounts and tax return", "500.00")
     sync_now()
     draft = xero_invoice(in_xero, link_of(invoice).xero_invoice_id)
     assert draft["Status"] == "DRAFT" and draft["Total"] == 600.0
