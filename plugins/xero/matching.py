@@ -1,4 +1,4 @@
-"""Rank practice clients for each unlinked Xero contact, with a percentage score.
+"""Rank practice clients for each unlinked Xero contact, with a percentage score and reasons.
 
 Pure functions: no Flask, no database, no I/O. Xero contacts are the Accounting API's Contact
 JSON objects; clients are dicts with the Client model's field names. Any field may be missing,
@@ -6,47 +6,73 @@ None or empty.
 
 How a pair is scored (a Fellegi-Sunter style sum of log-odds, turned into a percentage):
 
-- Name similarity ``n`` (rapidfuzz ratio over sorted, normalised name tokens, so word order,
-  legal suffixes, "&"/"and", punctuation, case and diacritics do not matter; initials such as
-  "J Smith" are expanded against the other name at a 5 point cost; for individual clients the
-  Xero FirstName/LastName are compared too) gives ``1.52 - 0.068 * (100 - n)``: an identical
-  name with nothing else known scores 82, a near miss at n=80 scores 54.
-- Evidence adds to it: Xero ContactNumber equal to the client reference +4.0, tax number equal
+- Names. Case, accents, punctuation, "&"/"and", legal suffixes (even "Limtied"), titles and
+  word order do not matter, and a name is split where it says "t/a", "trading as" or
+  "formerly", so a trading or former name is compared as a name of its own. People are read
+  from Xero's FirstName/LastName and ContactPersons, the client's first and last name, and
+  names such as "J Smith", "Smith, John", "Mr & Mrs Patel" or "A and B Patel", and compared
+  surname first; a person's whole name inside a business name ("Priya Shah Dental") counts
+  too, so a sole trader kept as the person on one side and the business on the other meets.
+  A company's (Ltd's) contact person is not its owner and counts for nothing. The best
+  similarity ``n`` of all these gives ``1.52 - 0.068 * (100 - n)`` down to n=90: an identical
+  name with nothing else known scores 82. Below 90 it falls fast to -7, because two different
+  businesses often share words ("Matthews & Holmes Partnership"), unless the pair shares a key
+  only one client would have (email, phone, tax number, account number, reference, business
+  email domain, street address): then a renamed business is likely and the name counts at
+  least -0.5. A company and a person are never one client renamed. A person matched through
+  a business's owner or contact costs 8 points, by surname alone 20, by an initial 5. The
+  same surname with a different first name (a family at one address) gives -8 whatever else
+  the two share.
+- Evidence adds: Xero ContactNumber equal to the client reference +4.0, tax number equal
   +3.0, email equal +2.5, account number equal +2.0, phone equal (digits, country code and
   trunk 0 stripped) +1.8, same email domain (not free-mail) +0.8, postcode equal +0.8,
   address line 1 alike +0.7.
 - Contradictions subtract: two different tax numbers -3.0 (strong), different postcodes -0.4,
   different emails or phones -0.2 each (people keep several, so weak).
-- ``score = round(100 * sigmoid(total))``. A perfect name and an exact email give 98, so a
-  corroborated match always beats a name-only near miss between two different businesses.
+- A pair's own score is ``round(100 * sigmoid(total))``; explain() returns it.
 
-suggest() finds candidates cheaply before scoring them exactly: name similarity for all pairs
-comes from rapidfuzz's cdist in row chunks (uint8, with a score cutoff), the best few per
-contact are kept and joined with clients sharing an exact key (email, phone, tax number,
-reference, account number, email domain, postcode); only those pairs get the full score, which
-is the same function explain() uses.
+suggest() lists every candidate whose own score is at least FLOOR and then shares the
+certainty among a contact's candidates: each one's score is its odds over one plus the odds
+of all of them (``o / (1 + sum(o))``), its chance of being the one if at most one is. A
+candidate alone keeps its own score; two equally good ones show about half each, so two
+namesakes at one address never both show 95%, and a runner-up far behind shows 1%.
+
+suggest() finds candidates cheaply before scoring them: name similarity for all pairs comes
+from rapidfuzz's cdist in row chunks (uint8, with a score cutoff), the best few per contact
+are kept and joined with clients sharing an exact key (email, phone, tax number, reference,
+account number, email domain, postcode, a name, a person's full name); those pairs are scored
+together, a chunk at a time, with numpy arrays rather than one pair at a time.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping
+from itertools import chain
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Prefix
 
 FLOOR = 30
-"""Suggestions scoring below this are not worth showing."""
+"""Candidates whose own score is below this are not worth showing."""
 
 _NAME_AT_100 = 1.52
 _NAME_SLOPE = 0.068
+_NAME_KNEE = 90
+_NAME_STEEP = 0.6
+_NAME_FLOOR = -7.0
+_RENAMED_FLOOR = -0.5
+_NAME_CONFLICT = -8.0
 _NO_NAME = -1.5
 _INITIALS_COST = 5
+_OWNER_COST = 8
+_SURNAME_ONLY_COST = 20
+_SAME_FIRST = 80  # first names at least this alike are one name typed twice
+_SAME_SURNAME = 90
 
 _REFERENCE = 4.0
 _TAX_EQUAL = 3.0
@@ -61,6 +87,8 @@ _POSTCODE_DIFFERS = -0.4
 _EMAIL_DIFFERS = -0.2
 _PHONE_DIFFERS = -0.2
 _LINE1_THRESHOLD = 85
+
+_SHARED_SHOWN = 10  # a score this much below the pair's own says why: other candidates
 
 # Candidate search. Names scoring under the cutoff cannot reach FLOOR even with a like address
 # line 1; every stronger piece of evidence is an exact key that the key index finds anyway.
@@ -83,9 +111,16 @@ _LEGAL_PHRASES = (
     ("private", "limited", "company"),
     ("community", "interest", "company"),
 )
-_LEADING_WORDS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "the"})
+_PHRASE_ENDS = frozenset(phrase[-1] for phrase in _LEGAL_PHRASES)
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "messrs"})
+_LEADING_WORDS = _TITLES | {"the"}
 _STREET_WORDS = {"st": "street", "rd": "road", "ave": "avenue", "ln": "lane", "sq": "square",
                  "dr": "drive", "ct": "court", "pl": "place", "cres": "crescent"}
+# "Smith & Jones Ltd t/a The Corner Bakery", "Bloggs (trading as Quay Cafe)", "New (formerly Old)"
+_ALIAS_MARKERS = re.compile(
+    r"\s*[(\[]?\s*(?:-\s*)?\b(t\s*/\s*as?|t\.\s?a\.|trading\s+as|formerly|previously|f/k/a|fka)"
+    r"(?![\w/])[.:]?\s*", re.IGNORECASE)
+_ALIAS_HINTS = ("t/", "t.a", "trading", "formerly", "previously", "fka", "f/k/a")
 
 _FREE_MAIL_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "msn.com", "aol.com", "icloud.com", "me.com",
@@ -117,6 +152,19 @@ _APOSTROPHES = re.compile(r"[\u2019\u2018]")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _NOT_DIGIT = re.compile(r"\D+")
 _TAX_COUNTRY_PREFIX = re.compile(r"^[A-Z]{2}(?=\d)")
+# ASCII punctuation to spaces, apostrophes dropped, "&" and "+" read as "and".
+_ASCII_WORDS = {code: " " for code in range(128) if not chr(code).isalnum()} | {
+    ord("'"): None, ord("`"): None, ord("&"): " and ", ord("+"): " and "}
+
+# What a name variant is: the name itself, or the part after "t/a" or "formerly".
+_PRIMARY, _TRADING, _FORMER = 0, 1, 2
+# Where a person was read from.
+_OWN, _FIRST_LAST, _CONTACT_PERSON, _OWNER, _JOINT, _GUESSED = range(6)
+# The reason shown for the name evidence, by what matched.
+_NAME, _TRADING_NAME, _FORMER_NAME, _INITIALS, _FIRST_LAST_NAME, _CONTACT_PERSON_NAME, \
+    _OWNER_NAME, _JOINT_NAME, _NO_NAME_LABEL = range(9)
+_NAME_LABELS = ("name", "trading name", "former name", "name (initials)", "first/last name",
+                "contact person", "owner name", "joint name", "no name to compare")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,122 +175,234 @@ class Match:
     reasons: list[str]
 
 
+class Suggestion(NamedTuple):
+    """A client suggested for a Xero contact: its score among the candidates, and why."""
+
+    client_id: Any
+    score: int
+    reasons: list[str]
+
+
 def suggest(
     xero_contacts: Iterable[Mapping[str, Any]],
     clients: Iterable[Mapping[str, Any]],
     limit: int = 5,
-) -> dict[str, list[tuple[int, int]]]:
-    """Return {ContactID: [(client_id, score), ...]} with the best `limit` clients first."""
-    contacts = [_contact_profile(contact) for contact in xero_contacts]
-    profiles = [_client_profile(client) for client in clients]
+) -> dict[str, list[Suggestion]]:
+    """Return {ContactID: [Suggestion, ...]} with the best `limit` clients first."""
+    vocabulary: dict[str, int] = {}
+    client_records = [_client_record(client) for client in clients]
     # In id order, so that clients tied on name enter the shortlist by id as they leave it.
-    profiles = sorted((profile for profile in profiles if profile.client_id is not None),
-                      key=lambda profile: _id_order(profile.client_id))
-    suggestions: dict[str, list[tuple[int, int]]] = {
-        _contact_key(contact, position): [] for position, contact in enumerate(contacts)
-    }
-    if limit <= 0 or not contacts or not profiles:
+    client_records = sorted((record for record in client_records if record.key is not None),
+                            key=lambda record: _id_order(record.key))
+    contact_records = [_contact_record(contact) for contact in xero_contacts]
+    keys = [_contact_key(record, position) for position, record in enumerate(contact_records)]
+    suggestions: dict[str, list[Suggestion]] = {key: [] for key in keys}
+    if limit <= 0 or not contact_records or not client_records:
         return suggestions
 
-    keys = _KeyIndex(profiles)
-    neighbours = _name_neighbours(contacts, profiles, max(2 * limit, _NAME_NEIGHBOURS_MIN))
-    for position, (contact, near) in enumerate(zip(contacts, neighbours)):
-        candidates = near | keys.candidates(contact)
-        suggestions[_contact_key(contact, position)] = _best(contact, candidates, profiles, limit)
+    clients_side = _Side(client_records, vocabulary, indexed=True)
+    contacts_side = _Side(contact_records, vocabulary)
+    blocks = _KeyIndex(clients_side)
+    count = max(2 * limit, _NAME_NEIGHBOURS_MIN)
+    for start, end, near_rows, near_columns in _name_neighbours(contacts_side, clients_side, count):
+        rows, columns = _candidates((near_rows, near_columns), blocks.pairs(contacts_side, start, end),
+                                    clients=clients_side.size)
+        evidence = _Evidence(contacts_side, rows, clients_side, columns)
+        for row, ranked in _ranked(rows, columns, evidence, limit):
+            suggestions[keys[row]] = [Suggestion(client_records[column].key, score, reasons)
+                                      for column, score, reasons in ranked]
     return suggestions
 
 
 def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match:
-    """Return the score suggest() gives this pair and the reasons behind it."""
-    return _score(_contact_profile(xero_contact), _client_profile(client))
+    """Return this pair's own score, before other candidates share it, and the reasons behind it."""
+    vocabulary: dict[str, int] = {}
+    pair = np.zeros(1, np.int64)
+    evidence = _Evidence(_Side([_contact_record(xero_contact)], vocabulary), pair,
+                         _Side([_client_record(client)], vocabulary), pair)
+    return Match(score=int(_percent(evidence.total())[0]), reasons=evidence.reasons(0))
 
 
 def normalise_name(text: Any) -> str:
     """Return a name folded for comparison: no case, accents, punctuation or legal suffix."""
-    tokens, _ = _name_tokens(text)
+    tokens, _ = _name_tokens(_fold(text))
     return " ".join(tokens)
 
 
-# --- profiles: every field normalised once per record ------------------------------------
+# --- records: every field of one contact or client normalised once ---------------------------
 
 
 @dataclass(slots=True)
-class _Profile:
-    client_id: Any
-    contact_id: Any
-    name: str  # normalised tokens, sorted and joined, so fuzz.ratio is a token sort ratio
-    tokens: tuple[str, ...]
-    has_initial: bool
-    company_like: bool
-    individual: bool
-    first: str
-    last: str
-    emails: frozenset[str]
-    domains: frozenset[str]
-    phones: frozenset[str]
+class _Record:
+    key: Any
+    names: list[tuple[str, int]]  # (sorted normalised tokens, variant kind), primary first
+    tokens: tuple[str, ...]  # the primary name's tokens, for initials
+    people: list[tuple[str, str, int, bool]]  # (first, last, source, is the record itself)
+    company: bool  # a legal suffix: a company is never the same client as a person
+    person: bool  # the record is plainly a person (or a couple)
+    emails: list[str]
+    domains: list[str]
+    phones: list[str]
+    postcodes: list[str]
+    lines: list[str]
     tax: str
     number: str
     account: str
-    postcodes: frozenset[str]
-    lines: tuple[str, ...]
 
 
-def _contact_profile(contact: Mapping[str, Any] | None) -> _Profile:
-    contact = contact or {}
+def _contact_record(contact: Mapping[str, Any] | None) -> _Record:
+    contact = contact if isinstance(contact, Mapping) else {}
     first, last = _text(contact.get("FirstName")), _text(contact.get("LastName"))
-    name = _text(contact.get("Name")) or f"{first} {last}".strip()
-    tokens, company_like = _name_tokens(name)
-    emails = {_email(contact.get("EmailAddress"))}
-    for person in _records(contact.get("ContactPersons")):
-        emails.add(_email(person.get("EmailAddress")))
+    text = _text(contact.get("Name")) or f"{first} {last}".strip()
+    names, tokens, company = _names(text)
+    people = [] if company else _people_in_name(text)
+    person = bool(people) and _plainly_a_person(text)
+    first_last = (_folded(first), _folded(last))
+    if first_last[1] and not company:
+        itself = not tokens or fuzz.ratio(" ".join(sorted(" ".join(first_last).split())),
+                                          names[0][0]) >= 85
+        if itself:
+            people = []  # the name says no more than the first and last name do
+        person = person or itself
+        people.append((*first_last, _FIRST_LAST, itself))
+    if not people and not company:  # "Sophie Edwards" with no first and last name given
+        people = _people_in_name(text, individual=True, source=_GUESSED)
+    emails = [_email(contact.get("EmailAddress"))]
+    for entry in _records(contact.get("ContactPersons")):
+        emails.append(_email(entry.get("EmailAddress")))
+        someone = (_folded(entry.get("FirstName")), _folded(entry.get("LastName")))
+        if someone[1] and not company:
+            people.append((*someone, _CONTACT_PERSON, False))
     addresses = _records(contact.get("Addresses"))
-    return _Profile(
-        client_id=None,
-        contact_id=contact.get("ContactID"),
-        name=" ".join(sorted(tokens)),
+    emails = _present(emails)
+    return _Record(
+        key=contact.get("ContactID"),
+        names=names,
         tokens=tokens,
-        has_initial=any(len(token) == 1 for token in tokens),
-        company_like=company_like,
-        individual=False,
-        first=" ".join(_fold(first)),
-        last=" ".join(_fold(last)),
-        emails=_present(emails),
+        people=people,
+        company=company,
+        person=person,
+        emails=emails,
         domains=_present(_business_domain(email) for email in emails),
         phones=_present(_xero_phone(phone) for phone in _records(contact.get("Phones"))),
+        postcodes=_present(_postcode(address.get("PostalCode")) for address in addresses),
+        lines=_present(_street(address.get("AddressLine1")) for address in addresses),
         tax=_tax_number(contact.get("TaxNumber")),
         number=_code(contact.get("ContactNumber")),
         account=_code(contact.get("AccountNumber")),
-        postcodes=_present(_postcode(address.get("PostalCode")) for address in addresses),
-        lines=tuple(_present(_street(address.get("AddressLine1")) for address in addresses)),
     )
 
 
-def _client_profile(client: Mapping[str, Any] | None) -> _Profile:
-    client = client or {}
+def _client_record(client: Mapping[str, Any] | None) -> _Record:
+    client = client if isinstance(client, Mapping) else {}
     first, last = _text(client.get("first_name")), _text(client.get("last_name"))
-    name = _text(client.get("name")) or f"{first} {last}".strip()
-    tokens, company_like = _name_tokens(name)
+    text = _text(client.get("name")) or f"{first} {last}".strip()
+    names, tokens, company = _names(text)
     kind = _text(client.get("kind")).lower()
+    individual = kind == "individual" or (not kind and not company and bool(last))
+    people = []
+    if last and (individual or not company):
+        firsts = [part for part in re.split(r"\s*(?:&|\band\b|\+)\s*", first) if part] or [""]
+        source = _OWN if individual else _OWNER
+        source = _JOINT if len(firsts) > 1 and individual else source
+        people = [(_folded(name), _folded(last), source, individual) for name in firsts]
+    elif individual or not company:
+        people = _people_in_name(text, individual)
     email = _email(client.get("email"))
-    return _Profile(
-        client_id=client.get("id"),
-        contact_id=None,
-        name=" ".join(sorted(tokens)),
+    return _Record(
+        key=client.get("id"),
+        names=names,
         tokens=tokens,
-        has_initial=any(len(token) == 1 for token in tokens),
-        company_like=company_like,
-        individual=kind == "individual" or (not kind and not company_like and bool(last)),
-        first=" ".join(_fold(first)),
-        last=" ".join(_fold(last)),
+        people=people,
+        company=company and not individual,
+        person=individual,
         emails=_present([email]),
         domains=_present([_business_domain(email)]),
         phones=_present([_phone(client.get("phone"))]),
+        postcodes=_present([_postcode(client.get("postcode"))]),
+        lines=_present([_street(client.get("address_line1"))]),
         tax=_tax_number(client.get("tax_number")),
         number=_code(client.get("reference")),
         account=_code(client.get("account_number")),
-        postcodes=_present([_postcode(client.get("postcode"))]),
-        lines=tuple(_present([_street(client.get("address_line1"))])),
     )
+
+
+def _names(text: str) -> tuple[list[tuple[str, int]], tuple[str, ...], bool]:
+    """Return the name's variants (the name, then any trading or former name), the primary
+    name's tokens and whether any part carries a legal suffix."""
+    parts = [(text, _PRIMARY)]
+    lowered = text.lower()
+    if any(hint in lowered for hint in _ALIAS_HINTS):
+        pieces = _ALIAS_MARKERS.split(text)
+        if len(pieces) > 1:
+            parts = [(pieces[0], _PRIMARY)] + [
+                (piece, _FORMER if marker.lower()[0] in "fp" else _TRADING)
+                for marker, piece in zip(pieces[1::2], pieces[2::2])]
+    names, primary, company = [], (), False
+    for part, kind in parts:
+        tokens, has_suffix = _name_tokens(_fold(part.strip(" ()[]-")))
+        company = company or has_suffix
+        if tokens:
+            names.append((" ".join(sorted(tokens)), kind))
+            primary = primary or tokens
+    if names and names[0][1] != _PRIMARY:
+        names[0] = (names[0][0], _PRIMARY)
+    return names, primary, company
+
+
+def _people_in_name(text: str, individual: bool = False, source: int = _OWN
+                    ) -> list[tuple[str, str, int, bool]]:
+    """Return the people a name plainly names: "J Smith", "Mr John Smith", "Smith, John",
+    "Mr & Mrs Patel", "A and B Patel"; any two-word name too when the record is a person."""
+    surname, comma, given = text.partition(",")
+    if comma and not any(marker in given for marker in ("Ltd", "Limited")):
+        tokens = _fold(f"{given} {surname}")
+    else:
+        tokens = _fold(text)
+    if not tokens:
+        return []
+    if "and" in tokens:
+        return _joint_people(tokens)
+    plain = [token for token in tokens if token not in _TITLES]
+    titled = len(plain) < len(tokens)
+    initial = any(len(token) == 1 for token in plain)
+    if not 2 <= len(plain) <= 3 or not (titled or initial or comma or individual):
+        return []
+    if len(plain[-1]) == 1 and len(plain[0]) > 1:  # "Smith J"
+        return [(plain[-1], plain[0], source, True)]
+    return [(plain[0], plain[-1], source, True)]
+
+
+def _plainly_a_person(text: str) -> bool:
+    """Return whether a name is a person's or a couple's beyond doubt: a title, an initial, or
+    "Surname, First" ("Anil & Bina Patel" could be a firm)."""
+    tokens = _fold(text)
+    return "," in text or any(token in _TITLES or len(token) == 1 for token in tokens)
+
+
+def _joint_people(tokens: list[str]) -> list[tuple[str, str, int, bool]]:
+    """Return the couple in "Mr & Mrs Patel", "Anil & Bina Patel", "A Patel and B Shah"."""
+    groups, group = [], []
+    for token in tokens + ["and"]:
+        if token == "and":
+            groups.append([word for word in group if word not in _TITLES])
+            group = []
+        else:
+            group.append(token)
+    titled = len(tokens) - tokens.count("and") > sum(map(len, groups))
+    if len(groups) != 2 or not groups[-1] or len(groups[-1]) > 3 or len(groups[0]) > 3:
+        return []
+    if not titled and (len(groups[-1]) < 2 or len(groups[0]) > 2):
+        return []  # "Smith and Jones" is a firm, not a couple
+    surname = groups[-1][-1]
+    people = []
+    for words in groups:
+        if words and words[-1] != surname and len(words) == 2:
+            people.append((words[0], words[-1], _JOINT, True))  # "Anil Patel and Bina Shah"
+        else:
+            first = words[0] if words and words[0] != surname else ""
+            people.append((first, surname, _JOINT, True))
+    return people
 
 
 def _text(value: Any) -> str:
@@ -257,8 +417,8 @@ def _records(value: Any) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, dict)]
 
 
-def _present(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(value for value in values if value)
+def _present(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(value for value in values if value))
 
 
 def _fold(text: Any) -> list[str]:
@@ -266,39 +426,55 @@ def _fold(text: Any) -> list[str]:
     text = _text(text)
     if not text:
         return []
-    if text.isascii():
+    ascii_only = text.isascii()
+    if ascii_only:
         text = text.lower()
     else:
         text = unicodedata.normalize("NFKD", text)
         text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
         text = _APOSTROPHES.sub("", text)
+        ascii_only = text.isascii()
     if "." in text:
         text = _ABBREVIATION.sub(lambda found: found.group(0).replace(".", ""), text)
-    text = text.replace("'", "").replace("`", "").replace("&", " and ")
+    if ascii_only:  # str.translate does in one pass what the regular expressions do
+        return text.translate(_ASCII_WORDS).split()
+    text = text.replace("'", "").replace("`", "").replace("&", " and ").replace("+", " and ")
     return _NOT_WORD.sub(" ", text).split()
 
 
-def _name_tokens(text: Any) -> tuple[tuple[str, ...], bool]:
+def _folded(text: Any) -> str:
+    return " ".join(_fold(text))
+
+
+def _name_tokens(tokens: list[str]) -> tuple[tuple[str, ...], bool]:
     """Return the name's significant tokens and whether it carried a legal suffix."""
-    tokens = _fold(text)
     while len(tokens) > 1 and tokens[0] in _LEADING_WORDS:
         tokens = tokens[1:]
+    if any(token in _TITLES for token in tokens):  # "Mr & Mrs Patel", "Whitfield Jane (Mrs)"
+        tokens = [token for token in tokens if token not in _TITLES] or tokens
     core = _strip_legal_suffixes(tokens)
     if not core:  # a name made only of suffix words ("The Company Ltd") keeps them
         return tuple(tokens), False
-    return tuple(core), any(token != "and" for token in tokens[len(core):])
+    # "&" says nothing about who is named ("Mr & Mrs Patel" is "patel")
+    return (tuple(token for token in core if token != "and") or tuple(core),
+            any(token != "and" for token in tokens[len(core):]))
 
 
 def _strip_legal_suffixes(tokens: list[str]) -> list[str]:
     stripped = True
     while tokens and stripped:
         stripped = False
-        for phrase in _LEGAL_PHRASES:
+        for phrase in _LEGAL_PHRASES if tokens[-1] in _PHRASE_ENDS else ():
             if tuple(tokens[-len(phrase):]) == phrase:
                 tokens, stripped = tokens[: -len(phrase)], True
-        if tokens and tokens[-1] in _LEGAL_SUFFIXES:
+        if tokens and (tokens[-1] in _LEGAL_SUFFIXES or _misspelt_limited(tokens[-1])):
             tokens, stripped = tokens[:-1], True
     return tokens
+
+
+def _misspelt_limited(token: str) -> bool:
+    """Return whether the word is "Limited" typed wrong ("Limtied", "Limitede", "Lmited")."""
+    return len(token) >= 6 and token[0] == "l" and fuzz.ratio(token, "limited") >= 80
 
 
 def _email(value: Any) -> str:
@@ -315,11 +491,11 @@ def _business_domain(email: str) -> str:
 
 
 def _xero_phone(phone: Mapping[str, Any]) -> str:
-    country = _NOT_DIGIT.sub("", _text(phone.get("PhoneCountryCode")))
-    area = _text(phone.get("PhoneAreaCode"))
     number = _text(phone.get("PhoneNumber"))
     if not number or number.startswith(("+", "00")):
         return _phone(number)
+    country = _NOT_DIGIT.sub("", _text(phone.get("PhoneCountryCode")))
+    area = _text(phone.get("PhoneAreaCode"))
     if country:
         return _phone(f"+{country} {area} {number}")
     return _phone(f"{area} {number}")
@@ -328,6 +504,8 @@ def _xero_phone(phone: Mapping[str, Any]) -> str:
 def _phone(value: Any) -> str:
     """Return the national number's last digits: no country code, trunk 0 or punctuation."""
     text = _text(value)
+    if not text:
+        return ""
     digits = _NOT_DIGIT.sub("", text)
     international = text.startswith("+") or digits.startswith("00")
     digits = digits.lstrip("0") if digits.startswith("00") else digits
@@ -357,77 +535,321 @@ def _street(value: Any) -> str:
     return " ".join(_STREET_WORDS.get(token, token) for token in _fold(value))
 
 
-# --- scoring one pair ----------------------------------------------------------------------
+# --- sides: one side's records as arrays, each value interned to an int --------------------
 
 
-def _score(contact: _Profile, client: _Profile) -> Match:
-    similarity, name_reason = _name_similarity(contact, client)
-    if similarity is None:
-        total = _NO_NAME
-    else:
-        total = _NAME_AT_100 - _NAME_SLOPE * (100 - similarity)
-    reasons = [name_reason]
+class _Slots:
+    """Each record's values of one field, flattened: record i's are values[starts[i]:starts[i+1]]."""
 
-    if contact.number and contact.number == client.number:
-        total += _REFERENCE
-        reasons.append("reference = contact number")
-    if contact.account and contact.account == client.account:
-        total += _ACCOUNT_EQUAL
-        reasons.append("account number exact")
-    if contact.tax and client.tax:
-        if contact.tax == client.tax:
-            total += _TAX_EQUAL
-            reasons.append("tax number exact")
+    def __init__(self, counts: np.ndarray, values: np.ndarray):
+        self.starts = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=self.starts[1:])
+        self.values = values
+
+    @classmethod
+    def of(cls, lists: list[list], values: np.ndarray | None = None) -> _Slots:
+        """Return the lists' values as slots (the flattened lists themselves unless given)."""
+        counts = np.fromiter(map(len, lists), np.int64, len(lists))
+        return cls(counts, _object_array(list(chain.from_iterable(lists))) if values is None else values)
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        return self.starts[rows + 1] - self.starts[rows]
+
+    def owners(self) -> np.ndarray:
+        """Return the record each value belongs to."""
+        return np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+
+
+class _Side:
+    """Contacts or clients as arrays, for comparing many pairs at once."""
+
+    def __init__(self, records: list[_Record], vocabulary: dict[str, int], indexed: bool = False):
+        """Build the arrays; `indexed` sides (the clients) list every person under their full
+        name, their initial and surname, and their surname alone, so that a contact's person
+        finds them by the most it knows."""
+
+        def interned(prefix: str, lists: list[list[str]]) -> _Slots:
+            flat = [vocabulary.setdefault(prefix + value, len(vocabulary))
+                    for value in chain.from_iterable(lists)]
+            return _Slots.of(lists, np.array(flat, np.int64))
+
+        def single(prefix: str, values: list[str]) -> np.ndarray:
+            return np.array([vocabulary.setdefault(prefix + value, len(vocabulary)) if value else -1
+                             for value in values], np.int64)
+
+        self.size = len(records)
+        self.names = _Slots.of([[name for name, _ in record.names] for record in records])
+        self.name_kinds = np.fromiter((kind for record in records for _, kind in record.names),
+                                      np.int8, len(self.names.values))
+        self.name_sizes = np.fromiter((name.count(" ") + 1 for name in self.names.values), np.int64,
+                                      len(self.names.values))
+        self.company = np.fromiter((record.company for record in records), bool, self.size)
+        self.person = np.fromiter((record.person for record in records), bool, self.size)
+        self.tokens = [record.tokens for record in records]
+        self.has_initial = np.fromiter(
+            (any(len(token) == 1 for token in record.tokens) for record in records), bool, self.size)
+        everyone = [record.people for record in records]
+        self.people = _Slots.of(everyone, np.arange(sum(map(len, everyone))))
+        people = list(chain.from_iterable(everyone))
+        self.firsts = _object_array([person[0] for person in people])
+        self.lasts = _object_array([person[1] for person in people])
+        self.first_lengths = np.fromiter(map(len, self.firsts), np.int64, len(people))
+        self.initials = np.fromiter((ord(first[0]) if first else 0 for first in self.firsts),
+                                    np.int64, len(people))
+        self.sources = np.fromiter((person[2] for person in people), np.int8, len(people))
+        self.itself = np.fromiter((person[3] for person in people), bool, len(people))
+        # Whole names of people known to be people, for finding them in a business name.
+        self.full_names = _object_array([
+            f"{first} {last}" if len(first) > 1 and source not in (_GUESSED, _JOINT) else ""
+            for first, last, source, _ in people])
+        self.full_sizes = np.fromiter((name.count(" ") + 1 if name else 0 for name in self.full_names),
+                                      np.int64, len(people))
+        self.emails = interned("e", [record.emails for record in records])
+        self.domains = interned("d", [record.domains for record in records])
+        self.phones = interned("p", [record.phones for record in records])
+        self.postcodes = interned("c", [record.postcodes for record in records])
+        self.lines = _Slots.of([record.lines for record in records])
+        self.tax = single("t", [record.tax for record in records])
+        self.number = single("n", [record.number for record in records])
+        self.account = single("a", [record.account for record in records])
+        named = interned("N", [[name for name, _ in record.names] for record in records])
+        persons = interned("P", [[key for first, last, *_ in record.people
+                                  for key in _person_keys(first, last, indexed)] for record in records])
+        self.keys = _keys(self.size, self.emails, self.domains, self.phones, self.postcodes, named,
+                          persons, self.tax, self.number, self.account)
+
+
+def _keys(size: int, *fields: _Slots | np.ndarray) -> _Slots:
+    """Return each record's exact keys, the ones that make a client a candidate whatever its
+    name is like: every value of the given fields (ids from one vocabulary, so never equal
+    across fields)."""
+    owners, values = [], []
+    for found in fields:
+        if isinstance(found, _Slots):
+            owners.append(found.owners())
+            values.append(found.values)
         else:
-            total += _TAX_DIFFERS
-            reasons.append("tax number differs")
-    if contact.emails and client.emails:
-        if not contact.emails.isdisjoint(client.emails):
-            total += _EMAIL_EQUAL
-            reasons.append("email exact")
-        elif not contact.domains.isdisjoint(client.domains):
-            total += _EMAIL_DOMAIN
-            reasons.append("email domain")
-        else:
-            total += _EMAIL_DIFFERS
-            reasons.append("email differs")
-    if contact.phones and client.phones:
-        if not contact.phones.isdisjoint(client.phones):
-            total += _PHONE_EQUAL
-            reasons.append("phone exact")
-        else:
-            total += _PHONE_DIFFERS
-            reasons.append("phone differs")
-    if contact.postcodes and client.postcodes:
-        if not contact.postcodes.isdisjoint(client.postcodes):
-            total += _POSTCODE_EQUAL
-            reasons.append("postcode exact")
-        else:
-            total += _POSTCODE_DIFFERS
-            reasons.append("postcode differs")
-    street = _street_similarity(contact.lines, client.lines) if client.lines else 0
-    if street >= _LINE1_THRESHOLD:
-        total += _LINE1_ALIKE
-        reasons.append("address line 1 exact" if street == 100 else f"address line 1 {street}")
-
-    return Match(score=round(100 / (1 + math.exp(-total))), reasons=reasons)
+            owners.append(np.flatnonzero(found >= 0))
+            values.append(found[found >= 0])
+    owner = np.concatenate(owners)
+    order = np.argsort(owner, kind="stable")
+    return _Slots(np.bincount(owner, minlength=size), np.concatenate(values)[order])
 
 
-def _name_similarity(contact: _Profile, client: _Profile) -> tuple[int | None, str]:
-    if not contact.name or not client.name:
-        return None, "no name to compare"
-    similarity = fuzz.ratio(contact.name, client.name)
-    reason = "name"
-    if (contact.has_initial or client.has_initial) and similarity < 100:
-        expanded = _initials_similarity(contact.tokens, client.tokens) - _INITIALS_COST
-        if expanded > similarity:
-            similarity, reason = expanded, "name (initials)"
-    if client.individual and client.last and contact.last and not contact.company_like:
-        person = _person_similarity(contact, client)
-        if person > similarity:
-            similarity, reason = person, "first/last name"
-    similarity = round(similarity)
-    return similarity, f"{reason} {similarity}"
+def _person_keys(first: str, last: str, indexed: bool) -> list[str]:
+    """Return the keys a person is found by: all of them when indexed, else the most precise."""
+    keys = [f"{first} {last}"] if len(first) > 1 else []
+    keys += [f"{first[0]} {last}"] if first and (indexed or not keys) else []
+    return keys + [f"- {last}"] if indexed or not first else keys
+
+
+def _object_array(values: list) -> np.ndarray:
+    array = np.empty(len(values), object)
+    array[:] = values
+    return array
+
+
+def _cross(ours: _Slots, rows: np.ndarray, theirs: _Slots, columns: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return every pairing of a row's values with its column's, as (pair, our value index,
+    their value index)."""
+    ours_start, theirs_start = ours.starts[rows], theirs.starts[columns]
+    ours_count = ours.starts[rows + 1] - ours_start
+    theirs_count = theirs.starts[columns + 1] - theirs_start
+    combinations = ours_count * theirs_count
+    pair = np.repeat(np.arange(len(rows)), combinations)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(combinations) - combinations, combinations)
+    width = theirs_count[pair]
+    return pair, ours_start[pair] + within // width, theirs_start[pair] + within % width
+
+
+def _shared(ours: _Slots, rows: np.ndarray, theirs: _Slots, columns: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per pair, whether the two share a value and whether both have any."""
+    pair, mine, yours = _cross(ours, rows, theirs, columns)
+    shared = np.zeros(len(rows), bool)
+    shared[pair[ours.values[mine] == theirs.values[yours]]] = True
+    return shared, (ours.counts(rows) > 0) & (theirs.counts(columns) > 0)
+
+
+def _best(size: int, pair: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each pair's best score (-1 for none) and which entry gave it (first among ties)."""
+    order = np.lexsort((-scores, pair))
+    leaders = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
+    best = np.full(size, -1.0)
+    best[pair[leaders]] = scores[leaders]
+    which = np.full(size, -1, np.int64)
+    which[pair[leaders]] = leaders
+    return best, which
+
+
+def _similarity(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    if not len(ours):
+        return np.zeros(0, np.float32)
+    return process.cpdist(ours, theirs, scorer=fuzz.ratio, workers=-1)
+
+
+# --- evidence: what each pair of records has in common ---------------------------------------
+
+
+class _Evidence:
+    """What contacts[rows[i]] and clients[columns[i]] have in common, for every i at once."""
+
+    def __init__(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray):
+        self.size = size = len(rows)
+        self.name, self.label = self._names(contacts, rows, clients, columns)
+        self.conflict = np.zeros(size, bool)
+        self._people(contacts, rows, clients, columns)
+        self._owner_in_name(contacts, rows, clients, columns)
+        self._owner_in_name(clients, columns, contacts, rows)
+        self.apart = ((contacts.company[rows] & clients.person[columns])
+                      | (contacts.person[rows] & clients.company[columns]))
+        self.reference = (contacts.number[rows] >= 0) & (contacts.number[rows] == clients.number[columns])
+        self.account = (contacts.account[rows] >= 0) & (contacts.account[rows] == clients.account[columns])
+        both_tax = (contacts.tax[rows] >= 0) & (clients.tax[columns] >= 0)
+        self.tax_equal = both_tax & (contacts.tax[rows] == clients.tax[columns])
+        self.tax_differs = both_tax & ~self.tax_equal
+        self.email_equal, emails = _shared(contacts.emails, rows, clients.emails, columns)
+        domain, _ = _shared(contacts.domains, rows, clients.domains, columns)
+        self.email_domain = emails & ~self.email_equal & domain
+        self.email_differs = emails & ~self.email_equal & ~domain
+        self.phone_equal, phones = _shared(contacts.phones, rows, clients.phones, columns)
+        self.phone_differs = phones & ~self.phone_equal
+        self.postcode_equal, postcodes = _shared(contacts.postcodes, rows, clients.postcodes, columns)
+        self.postcode_differs = postcodes & ~self.postcode_equal
+        pair, mine, yours = _cross(contacts.lines, rows, clients.lines, columns)
+        street, _ = _best(size, pair, _similarity(contacts.lines.values[mine], clients.lines.values[yours]))
+        self.street = np.where(street >= 0, np.round(street), 0).astype(np.int64)
+
+    def _names(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the best similarity of the two names, trading and former names included."""
+        pair, mine, yours = _cross(contacts.names, rows, clients.names, columns)
+        scores = _similarity(contacts.names.values[mine], clients.names.values[yours])
+        best, which = _best(self.size, pair, scores)
+        label = np.full(self.size, _NO_NAME_LABEL, np.int8)
+        named = np.flatnonzero(best >= 0)
+        label[named] = np.maximum(contacts.name_kinds[mine[which[named]]],
+                                  clients.name_kinds[yours[which[named]]])
+        initials = np.flatnonzero((best >= 0) & (best < 100)
+                                  & (contacts.has_initial[rows] | clients.has_initial[columns]))
+        for index in initials.tolist():
+            expanded = _initials_similarity(contacts.tokens[rows[index]],
+                                            clients.tokens[columns[index]]) - _INITIALS_COST
+            if expanded > best[index]:
+                best[index], label[index] = expanded, _INITIALS
+        return best, label
+
+    def _people(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray) -> None:
+        """Compare the people each side names; a better match than the names replaces them."""
+        pair, mine, yours = _cross(contacts.people, rows, clients.people, columns)
+        if not len(pair):
+            return
+        surname = _similarity(contacts.lasts[mine], clients.lasts[yours])
+        lengths = np.stack([contacts.first_lengths[mine], clients.first_lengths[yours]])
+        known = lengths.min(axis=0) > 0
+        initial = known & (lengths.min(axis=0) == 1)
+        full = np.flatnonzero(known & ~initial)
+        first = np.zeros(len(pair), np.float32)
+        prefixed = np.zeros(len(pair), bool)
+        if len(full):
+            ours, theirs = contacts.firsts[mine[full]], clients.firsts[yours[full]]
+            first[full] = _similarity(ours, theirs)
+            common = process.cpdist(ours, theirs, scorer=Prefix.similarity, workers=-1)
+            prefixed[full] = (common >= 3) & (common == lengths[:, full].min(axis=0))
+        same_initial = contacts.initials[mine] == clients.initials[yours]
+        alike = (first >= _SAME_FIRST) | prefixed | (initial & same_initial)
+        similarity = np.where(~known, surname - _SURNAME_ONLY_COST, np.where(
+            initial, surname - _INITIALS_COST,
+            0.6 * surname + 0.4 * np.where(prefixed, np.maximum(first, 90), first)))
+        itself = contacts.itself[mine] & clients.itself[yours]
+        similarity = similarity - np.where(itself, 0, _OWNER_COST)
+        # Couple against couple is the names compared as names; "Smith & Jones Plumbing" reads
+        # as a couple too, and two such firms are not the same people.
+        couples = (contacts.sources[mine] == _JOINT) & (clients.sources[yours] == _JOINT)
+        best, which = _best(self.size, pair, np.where((~known | alike) & ~couples, similarity, -1))
+        better = best > self.name
+        self.name = np.where(better, best, self.name)
+        self.label = np.where(better, _person_label(
+            contacts.sources[mine[which]], clients.sources[yours[which]], initial[which]), self.label)
+        same_surname = itself & known & ~couples & (surname >= _SAME_SURNAME)
+        differ = np.zeros(self.size, bool)
+        differ[pair[same_surname & ~alike]] = True
+        agree = np.zeros(self.size, bool)
+        agree[pair[same_surname & alike]] = True
+        self.conflict = differ & ~agree & (self.name < 100)
+
+    def _owner_in_name(self, people: _Side, ours: np.ndarray, names: _Side, theirs: np.ndarray) -> None:
+        """Find a person's whole name in the other side's business name ("Priya Shah" in
+        "Priya Shah Dental"); a company's name is not its director."""
+        open_pairs = np.flatnonzero((self.name < 100 - _OWNER_COST) & ~names.company[theirs])
+        pair, mine, yours = _cross(people.people, ours[open_pairs], names.names, theirs[open_pairs])
+        fits = np.flatnonzero((people.full_sizes[mine] > 0)
+                              & (names.name_sizes[yours] >= people.full_sizes[mine]))
+        if not len(fits):
+            return
+        within = process.cpdist(people.full_names[mine[fits]], names.names.values[yours[fits]],
+                                scorer=fuzz.token_set_ratio, workers=-1) == 100
+        found = open_pairs[np.unique(pair[fits[within]])]
+        self.name[found] = 100 - _OWNER_COST
+        self.label[found] = _OWNER_NAME
+
+    def total(self) -> np.ndarray:
+        """Return each pair's log-odds of being a match."""
+        name = self.name
+        slope = _NAME_AT_100 - _NAME_SLOPE * (100 - name)
+        steep = _NAME_AT_100 - _NAME_SLOPE * (100 - _NAME_KNEE) - _NAME_STEEP * (_NAME_KNEE - name)
+        # A name unlike the other is no match, unless a key they share says it was renamed
+        # (a company and a person are never one client renamed).
+        floor = np.where(self._keyed() & ~self.apart, _RENAMED_FLOOR, _NAME_FLOOR)
+        total = np.where(name >= _NAME_KNEE, slope, np.maximum(steep, floor))
+        total = np.where(self.conflict, _NAME_CONFLICT, total)
+        total = np.where(name < 0, _NO_NAME, total)
+        for flags, weight in self._weights():
+            total = total + np.where(flags, weight, 0.0)
+        return total + np.where(self.street >= _LINE1_THRESHOLD, _LINE1_ALIKE, 0.0)
+
+    def _keyed(self) -> np.ndarray:
+        """Return whether the pair shares a key that only the same client would have."""
+        return (self.reference | self.account | self.tax_equal | self.email_equal
+                | self.email_domain | self.phone_equal
+                | (self.postcode_equal & (self.street >= _LINE1_THRESHOLD)))
+
+    def _weights(self) -> list[tuple[np.ndarray, float]]:
+        return [(self.reference, _REFERENCE), (self.account, _ACCOUNT_EQUAL),
+                (self.tax_equal, _TAX_EQUAL), (self.tax_differs, _TAX_DIFFERS),
+                (self.email_equal, _EMAIL_EQUAL), (self.email_domain, _EMAIL_DOMAIN),
+                (self.email_differs, _EMAIL_DIFFERS), (self.phone_equal, _PHONE_EQUAL),
+                (self.phone_differs, _PHONE_DIFFERS), (self.postcode_equal, _POSTCODE_EQUAL),
+                (self.postcode_differs, _POSTCODE_DIFFERS)]
+
+    def reasons(self, index: int) -> list[str]:
+        """Return what pair `index` has in common and where it differs, as shown to the user."""
+        label = int(self.label[index])
+        reasons = [_NAME_LABELS[label] if label == _NO_NAME_LABEL
+                   else f"{_NAME_LABELS[label]} {round(float(self.name[index]))}"]
+        if self.conflict[index]:
+            reasons.append("first name differs")
+        flags = [(self.reference, "reference = contact number"),
+                 (self.account, "account number exact"), (self.tax_equal, "tax number exact"),
+                 (self.tax_differs, "tax number differs"), (self.email_equal, "email exact"),
+                 (self.email_domain, "email domain"), (self.email_differs, "email differs"),
+                 (self.phone_equal, "phone exact"), (self.phone_differs, "phone differs"),
+                 (self.postcode_equal, "postcode exact"), (self.postcode_differs, "postcode differs")]
+        reasons += [reason for flag, reason in flags if flag[index]]
+        street = int(self.street[index])
+        if street >= _LINE1_THRESHOLD:
+            reasons.append("address line 1 exact" if street == 100 else f"address line 1 {street}")
+        return reasons
+
+
+def _person_label(ours: np.ndarray, theirs: np.ndarray, initial: np.ndarray) -> np.ndarray:
+    """Return the name reason for a person match, by where each side's person was read from."""
+    return np.select(
+        [(ours == _JOINT) | (theirs == _JOINT), ours == _CONTACT_PERSON, ours == _FIRST_LAST,
+         theirs == _OWNER, initial],
+        [_JOINT_NAME, _CONTACT_PERSON_NAME, _FIRST_LAST_NAME, _OWNER_NAME, _INITIALS],
+        _NAME).astype(np.int8)
 
 
 def _initials_similarity(ours: tuple[str, ...], theirs: tuple[str, ...]) -> float:
@@ -449,56 +871,75 @@ def _expand_initials(tokens: tuple[str, ...], other: tuple[str, ...]) -> list[st
     return expanded
 
 
-def _person_similarity(contact: _Profile, client: _Profile) -> float:
-    last = fuzz.ratio(contact.last, client.last)
-    if not contact.first or not client.first:
-        return 0.8 * last
-    if len(contact.first) == 1 or len(client.first) == 1:
-        first = 100 - _INITIALS_COST if contact.first[0] == client.first[0] else 0
-    else:
-        first = fuzz.ratio(contact.first, client.first)
-    return 0.6 * last + 0.4 * first
+def _percent(total: np.ndarray) -> np.ndarray:
+    return np.round(100 / (1 + np.exp(-total))).astype(np.int64)
 
 
-def _street_similarity(ours: tuple[str, ...], theirs: tuple[str, ...]) -> int:
-    best = 0
-    for line in ours:
-        for other in theirs:
-            best = max(best, round(fuzz.ratio(line, other)))
-    return best
+# --- ranking: sharing the certainty among a contact's candidates -----------------------------
+
+
+def _ranked(rows: np.ndarray, columns: np.ndarray, evidence: _Evidence, limit: int
+            ) -> Iterator[tuple[int, list[tuple[int, int, list[str]]]]]:
+    """Yield each row's best `limit` (column, score, reasons), ties by column (client id)."""
+    if not len(rows):
+        return
+    total = evidence.total()
+    own = _percent(total)
+    odds = np.exp(np.minimum(total, 30))
+    first = np.r_[True, rows[1:] != rows[:-1]]  # rows come sorted
+    group, starts = np.cumsum(first) - 1, np.flatnonzero(first)
+    shared = 100 * odds / (1 + np.add.reduceat(odds, starts)[group])
+    score = np.maximum(np.round(shared), 1).astype(np.int64)  # listed, so never shown as 0%
+    strongest = np.maximum.reduceat(odds, starts)[group]
+    kept = np.flatnonzero(own >= FLOOR)
+    order = kept[np.lexsort((columns[kept], -score[kept], rows[kept]))]
+    leading = np.r_[True, rows[order][1:] != rows[order][:-1]]
+    rank = np.arange(len(order)) - np.maximum.accumulate(np.where(leading, np.arange(len(order)), 0))
+    ranked: dict[int, list[tuple[int, int, list[str]]]] = {}
+    for index in order[rank < limit].tolist():
+        reasons = evidence.reasons(index)
+        if own[index] - score[index] >= _SHARED_SHOWN:  # say why the score is below its own
+            reasons.append("another client matches better" if strongest[index] > odds[index]
+                           else "other clients match as well")
+        ranked.setdefault(int(rows[index]), []).append((int(columns[index]), int(score[index]), reasons))
+    yield from ranked.items()
 
 
 # --- finding candidates --------------------------------------------------------------------
 
 
-def _name_neighbours(
-    contacts: list[_Profile], clients: list[_Profile], count: int
-) -> Iterator[set[int]]:
-    """Yield, per contact, the indexes of the `count` clients with the most similar names."""
-    # Distinct placeholders, so nameless records are nobody's neighbours rather than each other's.
-    queries = [contact.name or "\x00" for contact in contacts]
-    choices = [client.name or "\x01" for client in clients]
+def _name_neighbours(contacts: _Side, clients: _Side, count: int
+                     ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Yield (start, end, rows, columns): for contacts start..end, the `count` clients with the
+    most similar name, trading or former name, a chunk of contacts at a time."""
+    choices = list(clients.names.values)
+    owners = np.repeat(np.arange(clients.size), clients.names.counts(np.arange(clients.size)))
     count = min(count, len(choices))
-    rows = max(1, _CHUNK_CELLS // len(choices))
+    per_chunk = max(1, _CHUNK_CELLS // max(1, len(choices)))
+    bounds = list(range(0, contacts.size, per_chunk)) + [contacts.size]
 
-    def similarities(start: int) -> np.ndarray:
-        return process.cdist(
-            queries[start:start + rows], choices, scorer=fuzz.ratio,
-            score_cutoff=_NAME_CUTOFF, dtype=np.uint8, workers=-1,
-        )
+    def similarities(start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        first, last = contacts.names.starts[start], contacts.names.starts[end]
+        if first == last or not choices:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        scores = process.cdist(contacts.names.values[first:last], choices, scorer=fuzz.ratio,
+                               score_cutoff=_NAME_CUTOFF, dtype=np.uint8, workers=-1)
+        rows, columns = _top_columns(scores, count)
+        contact_of = np.repeat(np.arange(start, end), contacts.names.counts(np.arange(start, end)))
+        return contact_of[rows], owners[columns]
 
     # cdist releases the GIL, so the next rows are compared while the caller scores these.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(similarities, 0)
-        for start in range(0, len(queries), rows):
-            scores = pending.result()
-            if start + rows < len(queries):
-                pending = pool.submit(similarities, start + rows)
-            yield from _top_columns(scores, count)
+        pending = pool.submit(similarities, bounds[0], bounds[1])
+        for start, end, after in zip(bounds, bounds[1:], bounds[2:] + [None]):
+            rows, columns = pending.result()
+            if after is not None:
+                pending = pool.submit(similarities, end, after)
+            yield start, end, rows, columns
 
 
-def _top_columns(scores: np.ndarray, count: int) -> list[set[int]]:
-    """Return each row's `count` best non-zero columns; ties go to the lower column."""
+def _top_columns(scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (row, column) of each row's `count` best non-zero columns; ties to the lower column."""
     width = scores.shape[1]
     flat = scores.ravel()
     cells = np.flatnonzero(flat > 0)  # a flat bool scan is several times faster than 2-D
@@ -506,58 +947,39 @@ def _top_columns(scores: np.ndarray, count: int) -> list[set[int]]:
     # Row first, then best score; a stable sort keeps the columns ascending within ties.
     order = np.argsort(rows * 256 + (255 - flat[cells].astype(np.int64)), kind="stable")
     rows, columns = rows[order], columns[order]
-    starts = np.searchsorted(rows, np.arange(scores.shape[0]))
-    ends = np.minimum(np.append(starts[1:], len(rows)), starts + count)
-    return [set(columns[start:end].tolist()) for start, end in zip(starts, ends)]
-
-
-def _best(contact: _Profile, candidates: set[int], clients: list[_Profile], limit: int
-          ) -> list[tuple[int, int]]:
-    """Return the best `limit` (client_id, score) pairs among the candidates, ties by id."""
-    scored = []
-    for index in candidates:
-        score = _score(contact, clients[index]).score
-        if score >= FLOOR:
-            scored.append((-score, _id_order(clients[index].client_id), index))
-    scored.sort()
-    return [(clients[index].client_id, -negative) for negative, _, index in scored[:limit]]
+    keep = np.arange(len(rows)) - np.searchsorted(rows, rows) < count
+    return rows[keep], columns[keep]
 
 
 class _KeyIndex:
     """Clients by each exact key that counts as evidence, for candidates names alone miss."""
 
-    def __init__(self, clients: list[_Profile]) -> None:
-        self.blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for index, client in enumerate(clients):
-            for key in _keys(client):
-                self.blocks[key].append(index)
+    def __init__(self, clients: _Side):
+        owners = np.repeat(np.arange(clients.size), clients.keys.counts(np.arange(clients.size)))
+        order = np.argsort(clients.keys.values, kind="stable")
+        self.keys, self.owners = clients.keys.values[order], owners[order]
 
-    def candidates(self, contact: _Profile) -> set[int]:
-        found: set[int] = set()
-        for key in _keys(contact):
-            block = self.blocks.get(key, ())
-            if len(block) <= _BLOCK_MAX:
-                found.update(block)
-        return found
-
-
-def _keys(profile: _Profile) -> list[tuple[str, str]]:
-    keys = [("email", email) for email in profile.emails]
-    keys += [("domain", domain) for domain in profile.domains]
-    keys += [("phone", phone) for phone in profile.phones]
-    keys += [("postcode", postcode) for postcode in profile.postcodes]
-    if profile.tax:
-        keys.append(("tax", profile.tax))
-    if profile.number:
-        keys.append(("number", profile.number))
-    if profile.account:
-        keys.append(("account", profile.account))
-    return keys
+    def pairs(self, contacts: _Side, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (row, column) for each of contacts start..end and each client sharing a key."""
+        keys = contacts.keys.values[contacts.keys.starts[start]:contacts.keys.starts[end]]
+        rows = np.repeat(np.arange(start, end), contacts.keys.counts(np.arange(start, end)))
+        low = np.searchsorted(self.keys, keys, "left")
+        size = np.searchsorted(self.keys, keys, "right") - low
+        usable = (size > 0) & (size <= _BLOCK_MAX)
+        low, size, rows = low[usable], size[usable], rows[usable]
+        within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        return np.repeat(rows, size), self.owners[np.repeat(low, size) + within]
 
 
-def _contact_key(contact: _Profile, position: int) -> str:
+def _candidates(*found: tuple[np.ndarray, np.ndarray], clients: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct (row, column) pairs found, by row then column."""
+    codes = np.unique(np.concatenate([rows * clients + columns for rows, columns in found]))
+    return np.divmod(codes, clients)
+
+
+def _contact_key(contact: _Record, position: int) -> str:
     """Key a contact by its ContactID; one without (never from Xero itself) by its position."""
-    return str(contact.contact_id) if contact.contact_id else f"#{position}"
+    return str(contact.key) if contact.key else f"#{position}"
 
 
 def _id_order(client_id: Any) -> tuple[int, Any]:

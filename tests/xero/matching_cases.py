@@ -236,6 +236,8 @@ class _Builder:
                 self.pair(own, "owner", self.noisy(_person_name(person), person=True))
             return
         entity = self.entity("sole", name=business, person=person)
+        if rng.random() < 0.8:  # practices note a sole trader's name with the business
+            entity.fields = {"first_name": person.first, "last_name": person.last}
         if shape == "person-here":
             entity.kind, entity.name = "individual", _person_name(person)
             xero_name = business
@@ -254,14 +256,17 @@ class _Builder:
         entity = self.entity(kind)
         old = entity.name
         new = self.renamed_name(entity)
+        siblings = []
         if rng.random() < 0.15:  # the owner's other business shares the phone and the office
-            self.client(self.entity(kind, person=entity.person, phone=entity.phone,
-                                    address=entity.address))
+            siblings.append(self.entity(kind, person=entity.person, phone=entity.phone,
+                                        address=entity.address))
+            self.client(siblings[0])
         practice, xero = (old, new) if rng.random() < 0.5 else (new, old)
         if rng.random() < 0.1:
             xero = f"{new} (formerly {old})"
         entity.name = practice
-        self.pair(entity, "renamed", self.noisy(xero), must_agree=True)
+        self.pair(entity, "renamed", self.noisy(xero), must_agree="distinct" if siblings else True,
+                  others=siblings)
 
     def namesake(self) -> None:
         """Two or more clients with the same name: the other fields decide which one."""
@@ -294,8 +299,9 @@ class _Builder:
         """A couple with the same initial at one address; Xero has only "J Smith" and the address."""
         rng = self.rng
         surname = self.surname()
-        him = self.person(surname, sex="m")
-        her = self.person(surname, sex="f", initial=him.first[0])
+        initial = rng.choice(_SHARED_INITIALS)
+        him = self.person(surname, sex="m", initial=initial)
+        her = self.person(surname, sex="f", initial=initial)
         address = self.address()
         landline = self.landline(address)
         couple = [self.entity("individual", person=person, address=address, phone=landline)
@@ -321,11 +327,11 @@ class _Builder:
             entity.email = self.personal_email(Person(f"{one.first}{two.first}", surname, "m"))
         together = _joint_name(one, two, rng)
         if rng.random() < 0.7:  # the practice has the person, Xero the couple
-            self.pair(entity, "joint", together, show_person=rng.random() < 0.3)
+            self.pair(entity, "joint", together, show_person=rng.random() < 0.3, must_agree=True)
         else:
             entity.kind, entity.name = "joint", together
             entity.fields = {"first_name": f"{one.first} & {two.first}", "last_name": surname}
-            self.pair(entity, "joint", self.noisy(_person_name(one), person=True))
+            self.pair(entity, "joint", self.noisy(_person_name(one), person=True), must_agree=True)
 
     def no_counterpart(self) -> None:
         """A Xero customer the practice does not have, often looking like one it does."""
@@ -644,6 +650,8 @@ class _Builder:
 _REFERENCE = object()  # a contact's ContactNumber to fill in with its client's reference
 _EVERYTHING = {"email": True, "phone": True, "address": True, "vat": True, "account": True}
 _FIRST_FEMALE = FIRST_NAMES.index("Olivia")
+_SHARED_INITIALS = sorted({name[0] for name in FIRST_NAMES[:_FIRST_FEMALE]}
+                          & {name[0] for name in FIRST_NAMES[_FIRST_FEMALE:]})
 _SURNAME_WEIGHTS = [1 / (rank + 8) for rank in range(len(SURNAMES))]
 
 

@@ -39,17 +39,15 @@ def refresh_suggestions(tenant_id):
 
     :return: the number of contacts that got at least one suggestion.
     """
-    clients = {client.id: client.as_dict() for client in db.session.scalars(unlinked_clients_query())}
-    choices = list(clients.values())
+    choices = [client.as_dict() for client in db.session.scalars(unlinked_clients_query())]
     matched = 0
     for contacts in _unlinked_contacts_in_chunks(tenant_id):
         ranked = matching.suggest(contacts, choices, limit=LIMIT)
         by_id = {contact["ContactID"]: contact for contact in contacts}
         rows = [
-            {"contact_id": contact_id, "client_id": client_id, "score": score,
-             "reasons": matching.explain(by_id[contact_id], clients[client_id]).reasons}
+            {"contact_id": contact_id, "client_id": client_id, "score": score, "reasons": reasons}
             for contact_id, suggestions in ranked.items() if contact_id in by_id
-            for client_id, score in suggestions
+            for client_id, score, reasons in suggestions
         ]
         db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.contact_id.in_(list(by_id))))
         if rows:
