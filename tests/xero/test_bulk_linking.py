@@ -64,7 +64,7 @@ def test_suggestions_say_why(integrate, demo_clients, admin):
     # the candidates share the certainty: the near namesake takes 1% from the confirmed match
     assert re.search(r'<option value="\d+" selected title="name 100, email exact, phone exact">99% – Patel &amp; Sons Limited', row)
     assert "Why each suggestion" in row
-    assert "<li>1% Patel and Son: name 96, another client matches better</li>" in row
+    assert "<li>1% Patel and Son: name 95, another client matches better</li>" in row
 
 
 # -- Link all at 95% or above ------------------------------------------------------------------
