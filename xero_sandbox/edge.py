@@ -92,6 +92,8 @@ def before_request():
         return None
     g.endpoint = endpoint_key(request.method, request.path)
     current().stats.count(g.endpoint, (request.headers.get("xero-tenant-id") or "").lower() or None)
+    if request.path.startswith(API_PREFIX) and request.method in ("POST", "PUT"):
+        current().stats.write(g.endpoint, request.headers.get("Idempotency-Key"))
     if not request.path.startswith(FAULTABLE_PREFIXES):
         return None
     if request.path.startswith(API_PREFIX):
@@ -125,10 +127,12 @@ def after_request(response):
 
 
 def teardown_request(_error=None):
-    """Free the concurrency slot taken by this call."""
+    """Free the concurrency slot taken by this call; it is no longer in flight."""
     admitted = g.pop("admitted", None)
     if admitted:
         current().limits.release(*admitted)
+    if g.pop("endpoint", None) is not None:
+        current().stats.ended()
 
 
 class ConnectionDropper:

@@ -1,5 +1,6 @@
 """SandboxServer: the sandbox on a free local port in a background thread, with admin helpers."""
 import threading
+import time
 
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -78,6 +79,14 @@ class SandboxServer:
     def stats(self):
         """Call counts (see GET /_sandbox/stats)."""
         return self._admin("GET", "stats")
+
+    def wait_for_calls_in_flight(self, count, timeout=30):
+        """Wait until the sandbox is answering exactly ``count`` calls (0: a held write has been committed)."""
+        deadline = time.monotonic() + timeout
+        while self.stats()["in_flight"] != count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sandbox is answering {self.stats()['in_flight']} calls, not {count}")
+            time.sleep(0.01)
 
     def reset_stats(self):
         """Start counting calls from zero."""

@@ -1,4 +1,5 @@
-"""Call counts for benchmarks and tests: per endpoint template, per organisation, 429s served."""
+"""Call counts for benchmarks and tests: per endpoint template, per organisation, 429s served,
+the calls being answered right now, and each write with the Idempotency-Key it carried."""
 import re
 import threading
 from collections import Counter
@@ -17,20 +18,32 @@ class CallStats:
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._in_flight = 0  # not reset: calls under way when the counts restart still end
         self.reset()
 
     def reset(self):
         """Start counting from zero."""
         with self._lock:
             self._calls, self._tenants, self._statuses = Counter(), Counter(), Counter()
-            self._throttled = 0
+            self._throttled, self._writes = 0, []
 
     def count(self, key, tenant=None):
-        """Count one call."""
+        """Count one call, under way until ``ended``."""
         with self._lock:
             self._calls[key] += 1
+            self._in_flight += 1
             if tenant:
                 self._tenants[tenant] += 1
+
+    def ended(self):
+        """A counted call has been answered (or dropped)."""
+        with self._lock:
+            self._in_flight -= 1
+
+    def write(self, key, idempotency_key):
+        """Log a write as it arrives, with its Idempotency-Key (None when it had none)."""
+        with self._lock:
+            self._writes.append({"endpoint": key, "idempotency_key": idempotency_key})
 
     def finished(self, status):
         """Count one response status (429s are also counted as throttled)."""
@@ -44,4 +57,4 @@ class CallStats:
         with self._lock:
             return {"total_calls": sum(self._calls.values()), "calls": dict(self._calls),
                     "throttled": self._throttled, "per_tenant": dict(self._tenants),
-                    "statuses": dict(self._statuses)}
+                    "statuses": dict(self._statuses), "in_flight": self._in_flight, "writes": list(self._writes)}

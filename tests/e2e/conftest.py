@@ -1,6 +1,7 @@
 """Fixtures for the browser tests: the running stack, Debian's Chromium, a signed-in page, axe.
 
-Run with `make test`. Without a Chromium the tests are skipped, saying so. Set
+Run with `make test`. Without a Chromium the tests are skipped, saying so (with BM_REQUIRE_BROWSER=1,
+as CI sets it, they fail instead). Set
 BM_SCREENSHOTS=1 to write the screenshots to docs/screenshots/ (otherwise they go to the
 run's temp folder, so a test run leaves the work tree alone).
 """
@@ -37,7 +38,12 @@ TIMEOUT_MS = 15_000
 
 
 def skip_without_chromium():
-    """Skip the calling test module, once, naming the missing browser."""
+    """Skip the calling test module, once, naming the missing browser; fail instead under BM_REQUIRE_BROWSER=1.
+
+    CI sets BM_REQUIRE_BROWSER=1 so that a green run means the browser tests ran.
+    """
+    if CHROMIUM is None and os.environ.get("BM_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{NO_CHROMIUM} BM_REQUIRE_BROWSER=1 (as CI sets it) requires them to run.", pytrace=False)
     if CHROMIUM is None:
         pytest.skip(NO_CHROMIUM, allow_module_level=True)  # no Chromium: the reason names it
 

@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from bm import services
 from bm.extensions import db
 from bm.models import Client
 from plugins.xero.jobs import sync_organisation
@@ -51,6 +52,17 @@ def pytest_sessionfinish(session):
     setup = ("PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite") + (
         " + Redis server" if os.environ.get("REDIS_URL") else " + embedded Redis")
     REPORT.write_text(render(rows, setup, uncounted))
+
+
+@pytest.fixture
+def worker(app, sandbox):
+    """A sync worker process to start and SIGKILL (see worker.py); killed after the test if still running."""
+    from .worker import Worker
+
+    started = Worker(app, sandbox)
+    yield started
+    if started.process is not None:
+        started.stop()
 
 
 def sync_until_settled(max_runs=15):
@@ -112,6 +124,36 @@ def invoice_duplicates_and_losses(invoices_in_xero, practice_numbers):
     linked = dict(db.session.execute(select(InvoiceLink.invoice_id, InvoiceLink.xero_invoice_id)).all())
     return exactly_once(invoices_in_xero, "Reference", "InvoiceID",
                         {number: linked.get(invoice_id) for invoice_id, number in practice_numbers.items()})
+
+
+def invoices_waiting_for_xero(integration, admin, in_xero, count):
+    """Integrated (``integration`` is the ``integrate`` fixture), Riverside Yoga Studio linked, invoice sync on,
+    and ``count`` new invoices of it waiting to go to Xero.
+
+    :return: the invoices' ids mapped to the numbers they were raised with.
+    """
+    from tests.xero.test_invoice_sync import contact_id_of, enable_invoice_sync
+
+    integration()
+    admin.post(f"/tools/integrations/xero/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
+    assert enable_invoice_sync(admin, in_xero).status_code == 302
+    client = db.session.scalar(select(Client).where(Client.name == "Riverside Yoga Studio"))
+    invoices = [services.create_invoice(client, {"lines": [{"description": f"Work {number}", "quantity": "1",
+                                                            "unit_price": f"{100 + number}.00", "tax_rate": "20"}]})
+                for number in range(count)]
+    db.session.commit()
+    return {invoice.id: invoice.number for invoice in invoices}
+
+
+def invoices_in_xero(in_xero):
+    """Every invoice Xero holds, reading all pages."""
+    found, page = [], 1
+    while True:
+        batch = in_xero.call("GET", "Invoices", params={"page": page, "pageSize": 1000})["Invoices"]
+        found += batch
+        if len(batch) < 1000:
+            return found
+        page += 1
 
 
 def all_clients():

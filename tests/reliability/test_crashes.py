@@ -1,23 +1,14 @@
 """Crash safety: a worker killed with SIGKILL at five points of a sync loses and doubles nothing."""
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select, text
 
 from bm import services
 from bm.extensions import db
-from bm.jobs import redis_connection
-from plugins.xero.models import ContactLink, SyncRun, XeroContact, XeroConnection
-from plugins.xero.sync.engine import SyncBusy, organisation_lock
+from plugins.xero.models import ContactLink, XeroContact
 
-from .conftest import all_clients, duplicates_and_losses, last_run_id, runs_after, sync_until_settled
+from .conftest import all_clients, duplicates_and_losses, sync_until_settled
+from .worker import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.reliability
 LOCK_SECONDS = 2
 
@@ -25,79 +16,6 @@ LOCK_SECONDS = 2
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "XERO_SYNC_LOCK_SECONDS": LOCK_SECONDS}
-
-
-class Worker:
-    """``flask xero sync`` in its own process, as a worker runs it, that the test can SIGKILL."""
-
-    def __init__(self, app, sandbox):
-        redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
-        self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "BM_INSTANCE_PATH": app.instance_path, "REDIS_URL": redis_url, "XERO_BASE_URL": sandbox.url,
-                    "XERO_CLIENT_ID": "sandbox-app", "XERO_CLIENT_SECRET": "sandbox-secret",
-                    "XERO_HTTP_TIMEOUT": "20", "XERO_HTTP_BACKOFF": "0.01", "BM_LOG_LEVEL": "WARNING",
-                    "XERO_SYNC_LOCK_SECONDS": str(LOCK_SECONDS)}
-        self.sandbox, self.process = sandbox, None
-
-    def start(self):
-        self.tenant_id = db.session.scalar(select(XeroConnection.tenant_id))
-        self.first_run, self.calls_before = last_run_id(), self.sandbox.stats()["calls"]
-        db.session.commit()
-        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "xero", "sync"], cwd=ROOT,
-                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        return self
-
-    def reaches(self, endpoint, calls=1):
-        """Wait until the worker has made ``calls`` calls to an endpoint of Xero's (the sandbox counts them)."""
-        wait_until(lambda: self.sandbox.stats()["calls"].get(endpoint, 0) >= self.calls_before.get(endpoint, 0) + calls)
-
-    def kill(self):
-        """SIGKILL the worker, then wait until the organisation lock it held has run out (no database read)."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        wait_until(self.lock_is_free, timeout=LOCK_SECONDS * 5)
-
-    def killed_run(self):
-        """The sync run the killed worker left behind, checked to have died in the middle of its work."""
-        db.session.expire_all()
-        killed = db.session.scalar(select(SyncRun).where(SyncRun.id > self.first_run).order_by(SyncRun.id))
-        assert killed is not None and killed.state == "running", "the worker was not killed in the middle of a run"
-        return killed
-
-    def runs(self):
-        """How many sync runs started since this worker did, its own included."""
-        return runs_after(self.first_run)
-
-    def lock_is_free(self):
-        try:
-            with organisation_lock(redis_connection(), self.tenant_id, LOCK_SECONDS):
-                return True
-        except SyncBusy:
-            return False
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()
-
-
-@pytest.fixture
-def worker(app, sandbox):
-    """A worker to start and kill; killed after the test if still running."""
-    worker = Worker(app, sandbox)
-    yield worker
-    if worker.process is not None:
-        worker.stop()
-
-
-def wait_until(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the worker to get there")
 
 
 def add_clients(count, prefix):
@@ -144,7 +62,7 @@ def test_killed_mid_batch_while_xero_is_still_working(integrate, sandbox, worker
     worker.killed_run()
     sandbox.set_faults()
     sync_until_settled()
-    time.sleep(3.5)  # let the orphaned request finish inside the sandbox
+    sandbox.wait_for_calls_in_flight(0)  # the orphaned request finishes inside Xero
     sync_until_settled()
     check_exactly_once(in_xero, 120, report, "mid-batch (Xero still processing the write)", worker)
 
@@ -163,7 +81,7 @@ def test_killed_between_the_xero_write_and_the_local_commit(integrate, sandbox, 
         else:
             blocker.execute(text("UPDATE xero_outbox SET id = id"))  # takes SQLite's write lock
         wait_until(lambda: len(in_xero.contacts_all()) == before + 40)  # Xero has written them
-        time.sleep(0.3)
+        sandbox.wait_for_calls_in_flight(0)  # and its answer has left Xero
         worker.kill()
         blocker.rollback()
     worker.killed_run()
@@ -183,7 +101,7 @@ def test_killed_during_a_token_refresh(integrate, sandbox, worker, in_xero, repo
     worker.kill()
     worker.killed_run()
     sandbox.set_faults()
-    time.sleep(2.5)  # Xero completes the refresh it was given: the old refresh token is now used
+    sandbox.wait_for_calls_in_flight(0)  # Xero completes the refresh it was given: the old refresh token is now used
     sync_until_settled()
     check_exactly_once(in_xero, 5, report, "during a token refresh", worker)
 

@@ -1,5 +1,4 @@
 """Nothing lost, nothing doubled: new clients reach Xero exactly once while Xero misbehaves."""
-import time
 from datetime import timedelta
 
 import pytest
@@ -7,10 +6,11 @@ from sqlalchemy import func, select, update
 
 from bm import services
 from bm.extensions import db
-from bm.models import Client, utcnow
+from bm.models import utcnow
 from plugins.xero.models import SyncRun, WriteBatch
 
-from .conftest import all_clients, duplicates_and_losses, invoice_duplicates_and_losses, sync_until_settled
+from .conftest import (all_clients, duplicates_and_losses, invoice_duplicates_and_losses, invoices_in_xero,
+                       invoices_waiting_for_xero, sync_until_settled)
 
 WRITE_ENDPOINTS = ("PUT /api.xro/2.0/Contacts", "POST /api.xro/2.0/Contacts")
 KINDS = ("error_500", "error_503", "timeout", "reset", "commit_then_500")
@@ -60,7 +60,7 @@ def test_a_batch_whose_key_xero_forgot_is_recovered_by_contact_number(integrate,
     runs = sync_until_settled(max_runs=1)
     assert db.session.scalar(select(func.count()).select_from(WriteBatch).where(WriteBatch.state == "sending")) == 1
     sandbox.set_faults()
-    time.sleep(2.5)  # the last held request finishes inside the sandbox
+    sandbox.wait_for_calls_in_flight(0)  # the last held request finishes inside Xero
     sandbox.advance_clock(3600)  # far past Xero's idempotency window: a resend would create again
     runs += sync_until_settled()
     clients = all_clients()[-60:]
@@ -91,36 +91,16 @@ def test_an_old_batch_that_never_reached_xero_is_sent_again(integrate, sandbox, 
 
 @pytest.mark.reliability
 def test_500_new_invoices_reach_xero_exactly_once_under_10_percent_faults(integrate, admin, sandbox, in_xero, report):
-    from tests.xero.test_invoice_sync import contact_id_of, enable_invoice_sync
-
-    integrate()
-    admin.post(f"/tools/integrations/xero/contacts/{contact_id_of('Riverside Yoga Studio')}/create")
-    assert enable_invoice_sync(admin, in_xero).status_code == 302
-    client = db.session.scalar(select(Client).where(Client.name == "Riverside Yoga Studio"))
-    invoices = [services.create_invoice(client, {"lines": [{"description": f"Work {number}", "quantity": "1",
-                                                            "unit_price": f"{100 + number}.00", "tax_rate": "20"}]})
-                for number in range(500)]
-    db.session.commit()
-    numbers = {invoice.id: invoice.number for invoice in invoices}
+    numbers = invoices_waiting_for_xero(integrate, admin, in_xero, 500)
     rules = [{"endpoint": endpoint, "timeout_seconds": 2, **{kind: 0.10 / len(KINDS) for kind in KINDS}}
              for endpoint in ("PUT /api.xro/2.0/Invoices", "POST /api.xro/2.0/Invoices")]
     sandbox.set_faults(rules, seed=7)
     runs = sync_until_settled()
     injected = sandbox.stats().get("faults_injected", {})
     sandbox.set_faults()
-    duplicates, lost = invoice_duplicates_and_losses(in_xero_invoices(in_xero), numbers)
+    duplicates, lost = invoice_duplicates_and_losses(invoices_in_xero(in_xero), numbers)
     report("500 new invoices, 10% faults on invoice writes",
            ", ".join(f"{kind} {count}" for kind, count in sorted(injected.items()) if count) or "none",
            runs, len(numbers), duplicates, lost)
     assert sum(injected.values()) > 0
     assert (duplicates, lost) == (0, 0)
-
-
-def in_xero_invoices(in_xero):
-    found, page = [], 1
-    while True:
-        batch = in_xero.call("GET", "Invoices", params={"page": page, "pageSize": 1000})["Invoices"]
-        found += batch
-        if len(batch) < 1000:
-            return found
-        page += 1

@@ -482,21 +482,20 @@ def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admi
     invoice = raise_invoice(admin, invoicing)
     number = invoice.number
     db.session.commit()
-    # A slow Xero keeps the first sync inside the lock while the second one arrives.
-    sandbox.set_faults([{"endpoint": "GET /api.xro/2.0/Contacts", "timeout": 1.0, "timeout_seconds": 0.5}])
-    results, barrier = [], threading.Barrier(2)
+    # A slow Xero keeps the first sync inside the lock; the second starts once Xero holds its call.
+    sandbox.set_faults([{"endpoint": "GET /api.xro/2.0/Contacts", "timeout": 1.0, "timeout_seconds": 3}])
+    results = []
 
     def worker():
         with app.app_context():
-            barrier.wait()
             results.append(sync_organisation(trigger="manual"))
             db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    first = threading.Thread(target=worker)
+    first.start()
+    sandbox.wait_for_calls_in_flight(1)
+    worker()
+    first.join(timeout=60)
     from plugins.xero.models import SyncRun
 
     states = sorted(db.session.scalar(select(SyncRun.state).where(SyncRun.id == run_id)) for run_id in results)
