@@ -17,9 +17,18 @@ def main(argv=None):
     parser.add_argument("--admin", action="store_true", help="mount the /_sandbox admin endpoints")
     parser.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris",
                         help="another redirect URI for sandbox-app (repeatable)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
+                        help="play an unsettled Xero behaviour (repeatable; see README)")
     args = parser.parse_args(argv)
+    variants = dict(item.partition("=")[::2] for item in args.variant)
     logging.basicConfig(level=logging.INFO)
-    app = create_app(args.data, admin=args.admin, redirect_uris=args.redirect_uris)
+    try:
+        if "offline_seconds" in variants:
+            variants["offline_seconds"] = float(variants["offline_seconds"])
+        app = create_app(args.data, admin=args.admin, redirect_uris=args.redirect_uris,
+                         variants=variants)
+    except ValueError as error:
+        parser.error(str(error))
     run_simple(args.host, args.port, app, threaded=True)
 
 

@@ -1,4 +1,5 @@
-"""Admin endpoints (JSON, only with --admin): reset, seed, clock, faults, limits, stats, apps, webhooks."""
+"""Admin endpoints (JSON, only with --admin): reset, seed, clock, faults, limits, variants, stats,
+apps, webhooks."""
 from flask import Blueprint, jsonify, request
 
 from . import demo, seeding
@@ -19,11 +20,11 @@ def _bad(message):
 
 @bp.post("/reset")
 def reset():
-    """Back to the demo state: data, clock, limits, faults, stats, idempotency and webhooks."""
+    """Back to the demo state: data, clock, limits, variants, faults, stats, idempotency, webhooks."""
     sandbox = current()
     extra_uris = sandbox.store.get("app", demo.CLIENT_ID)["redirect_uris"]
     sandbox.store.clear()
-    for part in (sandbox.limits, sandbox.idempotency, sandbox.stats, sandbox.webhooks):
+    for part in (sandbox.limits, sandbox.variants, sandbox.idempotency, sandbox.stats, sandbox.webhooks):
         part.reset()
     sandbox.faults.configure()
     demo.install(sandbox, extra_uris)
@@ -90,6 +91,21 @@ def limits():
     try:
         return jsonify(current().limits.configure(**_body()))
     except (TypeError, ValueError) as error:
+        return _bad(str(error))
+
+
+@bp.get("/variants")
+def variants():
+    """The behaviour switches in force (see variants.CHOICES)."""
+    return jsonify(current().variants.snapshot())
+
+
+@bp.post("/variants")
+def set_variants():
+    """Change behaviour switches (partial), e.g. `{"modified_since": "after", "offline_seconds": 600}`."""
+    try:
+        return jsonify(current().variants.configure(**_body()))
+    except ValueError as error:
         return _bad(str(error))
 
 

@@ -15,18 +15,29 @@ from .faults import FaultInjector
 from .idempotency import DEFAULT_WINDOW_SECONDS, IdempotencyStore
 from .limits import RateLimiter
 from .stats import CallStats
+from .variants import Variants
 from .store import Store
 from .webhooks import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 3_500_000
+# The Accounting API's collections (the first path segment of every path in Xero's OpenAPI spec):
+# a route under one of these that the sandbox lacks is 501, not a 404 that reads "no such record".
+XERO_COLLECTIONS = {
+    "Accounts", "BankTransactions", "BankTransfers", "BatchPayments", "BrandingThemes", "Budgets",
+    "ContactGroups", "Contacts", "CreditNotes", "Currencies", "ExpenseClaims", "InvoiceReminders",
+    "Invoices", "Items", "Journals", "LinkedTransactions", "ManualJournals", "Organisation",
+    "Overpayments", "PaymentServices", "Payments", "Prepayments", "PurchaseOrders", "Quotes",
+    "Receipts", "RepeatingInvoices", "Reports", "Setup", "TaxRates", "TrackingCategories", "Users",
+}
 
 
 def create_app(data_path=None, admin=False, **overrides):
     """A sandbox Xero. `data_path=None` keeps state in memory; `admin` mounts /_sandbox.
 
     Overrides: `redirect_uris` (more callback URLs for sandbox-app), `limits` (dict as for
-    POST /_sandbox/limits), `idempotency_window_seconds`, `secret_key`.
+    POST /_sandbox/limits), `variants` (dict as for POST /_sandbox/variants),
+    `idempotency_window_seconds`, `secret_key`.
     """
     app = Flask(__name__)
     store = Store(data_path)
@@ -35,7 +46,7 @@ def create_app(data_path=None, admin=False, **overrides):
         store=store, clock=clock, limits=RateLimiter(clock), faults=FaultInjector(),
         idempotency=IdempotencyStore(clock, overrides.get("idempotency_window_seconds",
                                                           DEFAULT_WINDOW_SECONDS)),
-        stats=CallStats(), webhooks=WebhookDispatcher(clock), admin=admin)
+        stats=CallStats(), webhooks=WebhookDispatcher(clock), variants=Variants(clock), admin=admin)
     app.extensions["xero_sandbox"] = sandbox
     if store.meta("session_key") is None:
         store.set_meta("session_key", secrets.token_hex(32))
@@ -45,6 +56,8 @@ def create_app(data_path=None, admin=False, **overrides):
     app.json.ensure_ascii = False
     if overrides.get("limits"):
         sandbox.limits.configure(**overrides["limits"])
+    if overrides.get("variants"):
+        sandbox.variants.configure(**overrides["variants"])
     if store.is_empty() or store.get("app", demo.CLIENT_ID) is None:
         demo.install(sandbox, overrides.get("redirect_uris", ()))
     elif overrides.get("redirect_uris"):
@@ -69,6 +82,13 @@ def _is_api():
     return request.path.startswith((edge.API_PREFIX, "/connect", "/connections", "/Connections"))
 
 
+def _in_xero_collection():
+    """True for an Accounting API path under one of Xero's collections."""
+    if not request.path.startswith(edge.API_PREFIX + "/"):
+        return False
+    return request.path[len(edge.API_PREFIX) + 1:].split("/")[0] in XERO_COLLECTIONS
+
+
 def _register_error_handlers(app):
     @app.errorhandler(XeroError)
     def xero_error(error):
@@ -78,6 +98,10 @@ def _register_error_handlers(app):
     def http_error(error):
         if not _is_api() and not request.path.startswith("/_sandbox"):
             return error
+        if error.code == 404 and _in_xero_collection():
+            return api_exception(501, 501, "NotImplementedException",
+                                 f"The sandbox does not implement {request.method} {request.path}; "
+                                 "Xero does.").response
         if error.code == 404:
             return Response(NOT_FOUND_TEXT, 404, mimetype="text/plain")
         if error.code == 405:

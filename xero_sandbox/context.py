@@ -15,6 +15,7 @@ class Sandbox:
     idempotency: object
     stats: object
     webhooks: object
+    variants: object
     admin: bool
 
 

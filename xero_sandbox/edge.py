@@ -1,5 +1,6 @@
-"""What happens around every API call, in Xero's order: count, authenticate, rate-limit,
-fail on purpose, replay idempotent writes; and the rate-limit headers on the way out."""
+"""What happens around every API call, in Xero's order: count, refuse over-long URLs,
+authenticate, answer "offline", check the user's role, rate-limit, replay idempotent writes,
+fail on purpose; and the rate-limit headers on the way out."""
 import socket
 import struct
 import time
@@ -8,13 +9,20 @@ from flask import Response, g, request
 
 from . import oauth
 from .context import current
-from .errors import api_exception, forbidden
+from .errors import NOT_FOUND_TEXT, api_exception, forbidden
 from .idempotency import MAX_KEY_LENGTH, fingerprint
 from .stats import endpoint_key
 
 API_PREFIX = "/api.xro/2.0"
 FAULTABLE_PREFIXES = (API_PREFIX, "/connect/", "/connections", "/Connections")
 DROP_CONNECTION = "xero_sandbox.drop_connection"
+XERO_API_ORIGIN = "https://api.xero.com"
+# Xero answers a plain 404 once the URL passes about this length (XeroAPI/Xero-Java#328: 52
+# invoice ids worked, 53 did not), whatever the query asks for.
+MAX_URL_LENGTH = 2091
+OFFLINE_TEXT = "The Organisation is offline"
+ROLE_REFUSAL = ("You are not permitted to access this resource without the Standard role or "
+                "higher privileges")
 
 
 def _caller():
@@ -32,6 +40,23 @@ def _caller():
     app = sandbox.store.get("app", token["client_id"])
     return {"client_id": token["client_id"], "app_name": app["name"], "tenant": tenant,
             "scopes": token["scope"], "user": token["user"]}
+
+
+def _url_too_long():
+    """True when the URL, as it would read on api.xero.com, is longer than Xero takes."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    return len(XERO_API_ORIGIN) + len(raw) > MAX_URL_LENGTH
+
+
+def _unavailable_or_refused():
+    """The organisation is offline (503 text), or the user's role may not write (403)."""
+    variants = current().variants
+    if variants.offline():
+        return Response(OFFLINE_TEXT, 503, mimetype="text/plain")
+    if (variants["user_role"] == "read_only" and g.caller["user"]
+            and request.method in ("PUT", "POST", "DELETE")):
+        return forbidden(ROLE_REFUSAL).response
+    return None
 
 
 def _rate_limit():
@@ -96,12 +121,18 @@ def before_request():
         current().stats.write(g.endpoint, request.headers.get("Idempotency-Key"))
     if not request.path.startswith(FAULTABLE_PREFIXES):
         return None
-    if request.path.startswith(API_PREFIX):
-        g.caller = _caller()
-        refused = _rate_limit()
-        if refused:
-            return refused
-    return _fault() or (_idempotent_replay() if request.path.startswith(API_PREFIX) else None)
+    if _url_too_long():
+        return Response(NOT_FOUND_TEXT, 404, mimetype="text/plain")
+    if not request.path.startswith(API_PREFIX):
+        return _fault()
+    g.caller = _caller()
+    refused = _unavailable_or_refused() or _rate_limit()
+    if refused:
+        return refused
+    # The key is claimed before a fault strikes, so each variant decides what a 5xx leaves behind;
+    # a replayed answer can be lost on the way like any other.
+    replay = _idempotent_replay()
+    return _fault() or replay
 
 
 def after_request(response):
@@ -109,21 +140,35 @@ def after_request(response):
     if request.path.startswith("/_sandbox"):
         return response
     sandbox = current()
-    scope = g.pop("idempotency_scope", None)
-    if scope is not None:
-        if response.status_code >= 500:
-            sandbox.idempotency.abandon(scope)
-        else:
-            sandbox.idempotency.record(scope, response.status_code, response.get_data(),
-                                       response.content_type)
+    committed = response
     if g.pop("fail_after_commit", False):
         response = api_exception(500, 500, "UnknownErrorException",
                                  "An error occurred in Xero.").response
+    scope = g.pop("idempotency_scope", None)
+    if scope is not None:
+        _settle_key(sandbox, scope, committed, response)
     decision = g.get("rate_limit")
     if decision is not None:
         response.headers.update(decision.headers())
     sandbox.stats.finished(response.status_code)
     return response
+
+
+def _settle_key(sandbox, scope, committed, sent):
+    """Keep or forget an Idempotency-Key's answer, as the `idempotency_after_5xx` variant says."""
+    variant = sandbox.variants["idempotency_after_5xx"]
+    if request.environ.get(DROP_CONNECTION):
+        kept = None  # no answer left Xero: nothing to replay
+    elif sent.status_code < 500 or variant == "replay":
+        kept = sent
+    elif variant == "committed" and committed.status_code < 500:
+        kept = committed
+    else:
+        kept = None
+    if kept is None:
+        sandbox.idempotency.abandon(scope)
+    else:
+        sandbox.idempotency.record(scope, kept.status_code, kept.get_data(), kept.content_type)
 
 
 def teardown_request(_error=None):

@@ -30,9 +30,9 @@ def unauthorized(detail="AuthorizationUnsuccessful"):
     return error
 
 
-def forbidden():
+def forbidden(detail="AuthenticationUnsuccessful"):
     """403: missing tenant header, or a tenant this token is not connected to."""
-    return problem(403, "Forbidden", "AuthenticationUnsuccessful")
+    return problem(403, "Forbidden", detail)
 
 
 def not_found():

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NET_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 CENT = Decimal("0.01")
+LARGEST_AMOUNT = Decimal("1e12")  # beyond any real invoice; larger numbers are refused, not stored
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -47,7 +48,10 @@ def parse_day(value):
         raise ValueError(value)
     match = NET_DATE.match(value)
     if match:
-        return date_from_ms(int(match.group(1))).date()
+        try:
+            return date_from_ms(int(match.group(1))).date()
+        except OverflowError:
+            raise ValueError(value) from None
     return date.fromisoformat(value[:10])
 
 
@@ -76,7 +80,7 @@ def decimal(value, default=None):
         result = Decimal(str(value))
     except InvalidOperation as error:
         raise ValueError(value) from error
-    if not result.is_finite():
+    if not result.is_finite() or abs(result) >= LARGEST_AMOUNT:
         raise ValueError(value)
     return result
 

@@ -15,6 +15,7 @@ TOKEN = re.compile(r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.
                    re.VERBOSE)
 OPERATORS = {"==": "=", "=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 METHODS = {"contains": "%{}%", "startswith": "{}%", "endswith": "%{}"}
+LARGEST = 2**63 - 1  # SQLite's integers: a larger literal is refused as Xero refuses it, with a 400
 
 
 class Field:
@@ -133,7 +134,10 @@ class _Parser:
             text = re.sub(r"\\(.)", r"\1", token[1:-1])
             return _typed(text, field)
         if kind == "number":
-            return float(token) if "." in token else int(token)
+            value = float(token) if "." in token else int(token)
+            if abs(value) > LARGEST:
+                raise query_parse_error(f"The number {token} is too large")
+            return value
         lowered = token.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
@@ -149,14 +153,22 @@ class _Parser:
             if self.peek()[0] == "string":
                 moment = _timestamp(self.take()[1][1:-1])
             else:
-                parts = [int(self.take()[1])]
+                parts = [self.take()[1]]
                 while self.peek()[1] == ",":
                     self.take(",")
-                    parts.append(int(self.take()[1]))
-                moment = datetime(*parts, tzinfo=timezone.utc)
+                    parts.append(self.take()[1])
+                moment = _date_time(parts)
             self.take(")")
             return _moment_for(field, moment)
         raise query_parse_error(f"Unexpected '{token}' in where clause")
+
+
+def _date_time(parts):
+    """DateTime(year, month, day[, hour, minute, second]) as an aware UTC datetime."""
+    try:
+        return datetime(*(int(part) for part in parts), tzinfo=timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        raise query_parse_error(f"DateTime({', '.join(parts)}) is not a valid date") from None
 
 
 def _timestamp(text):

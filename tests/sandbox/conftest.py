@@ -3,7 +3,14 @@ import pytest
 
 from xero_sandbox.server import SandboxServer
 
+from .conformance import NO_SPECS, have_specs
 from .helpers import CALLBACK, XeroApp
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say so when the sandbox's answers could not be checked against Xero's own specs."""
+    if not have_specs():
+        terminalreporter.write_line(f"sandbox spec checks skipped: {NO_SPECS}")
 
 
 @pytest.fixture(scope="session")

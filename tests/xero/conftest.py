@@ -14,6 +14,7 @@ from plugins.xero.models import XeroConnection
 from xero_sandbox.server import SandboxServer
 
 from .support import create_demo_clients
+from .variants import parametrize_variants
 
 CALLBACK = "http://localhost/tools/integrations/xero/callback"
 
@@ -24,10 +25,22 @@ def sandbox_server():
         yield server
 
 
+def pytest_generate_tests(metafunc):
+    parametrize_variants(metafunc)
+
+
 @pytest.fixture
-def sandbox(sandbox_server):
-    """The sandbox in its demo state with Xero's real limits and no faults."""
+def sandbox_variant(request):
+    """The variant switches a ``variants`` test runs under ({} otherwise)."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def sandbox(sandbox_server, sandbox_variant):
+    """The sandbox in its demo state with Xero's real limits and no faults, playing the variant."""
     sandbox_server.reset()
+    if sandbox_variant:
+        sandbox_server.set_variants(**sandbox_variant)
     return sandbox_server
 
 

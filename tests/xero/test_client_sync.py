@@ -1,6 +1,8 @@
 """Synchronise Clients, as the help article describes it, against the sandbox over HTTP."""
 import re
 
+import pytest
+
 from sqlalchemy import func, select
 
 from bm import services
@@ -76,6 +78,7 @@ def test_unlinked_client_has_no_xero_contact_button(integrated, admin):
     assert "Xero Contact" not in html(admin.get(f"/clients/{client.id}"))
 
 
+@pytest.mark.variants
 def test_new_client_is_added_to_xero_on_the_next_sync(integrated, admin, sync_now, in_xero):
     admin.post("/clients/new", {"name": "Fresh Start Bakery", "email": "hi@freshstart.example"})
     client = client_named("Fresh Start Bakery")
@@ -107,6 +110,7 @@ def test_new_xero_contacts_are_not_created_in_the_practice(integrated, in_xero, 
     assert client_named("Only In Xero Ltd") is None
 
 
+@pytest.mark.variants
 def test_name_taken_in_xero_is_not_duplicated_and_offers_a_link(integrated, admin, sync_now, in_xero):
     admin.post("/clients/new", {"name": "Riverside Yoga Studio"})
     sync_now()
@@ -122,6 +126,7 @@ def test_name_taken_in_xero_is_not_duplicated_and_offers_a_link(integrated, admi
     assert [c["Name"] for c in in_xero.contacts()].count("Riverside Yoga Studio") == 1
 
 
+@pytest.mark.variants
 def test_linked_changes_are_copied_both_ways(integrated, admin, sync_now, in_xero):
     merge(admin, "Northwind Traders", "Northwind Traders LLP", "xero")
     client = client_named("Northwind Traders")
@@ -135,6 +140,7 @@ def test_linked_changes_are_copied_both_ways(integrated, admin, sync_now, in_xer
     assert client_named("Northwind Traders").phone == "020 7946 0999"
 
 
+@pytest.mark.variants
 def test_change_on_both_sides_keeps_the_newer_and_records_a_conflict(integrated, admin, sync_now, in_xero):
     merge(admin, "Northwind Traders", "Northwind Traders LLP", "xero")
     client = client_named("Northwind Traders")
@@ -162,6 +168,7 @@ def test_archiving_in_xero_leaves_the_client_active(integrated, admin, sync_now,
     assert client_named("Kestrel Engineering Ltd").archived is False
 
 
+@pytest.mark.variants
 def test_contact_is_listed_once_xero_makes_it_a_customer(integrated, admin, sync_now, in_xero):
     assert not listed(html(admin.get(f"{XERO}/")), "Oakley Joinery")
     in_xero.raise_invoice(in_xero.contact_named("Oakley Joinery")["ContactID"])

@@ -1,6 +1,8 @@
 """Synchronise Clients: integrating, the first sync, and the list of unlinked Xero customers."""
 import re
 
+import pytest
+
 from sqlalchemy import select
 
 from bm.extensions import db
@@ -19,6 +21,7 @@ def test_integrate_with_xero_connects_the_chosen_organisation(integrate, admin):
     assert "Sync Now" in page and "Integration Settings" in page and "Disconnect" in page
 
 
+@pytest.mark.variants
 def test_first_sync_lists_unlinked_customers_with_scored_suggestions(integrate, demo_clients, admin):
     integrate()
     page = html(admin.get("/tools/integrations/xero/"))

@@ -139,6 +139,7 @@ def test_staff_cannot_change_integration_settings(integrated_no_clients, make_us
 # -- 2. New invoices both ways ----------------------------------------------------------------------
 
 
+@pytest.mark.variants
 def test_new_invoice_goes_to_xero_as_a_draft_and_takes_the_xero_number(invoicing, admin, sync_now, in_xero):
     invoice = raise_invoice(admin, invoicing)
     practice_number = invoice.number
@@ -158,6 +159,7 @@ def test_new_invoice_goes_to_xero_as_a_draft_and_takes_the_xero_number(invoicing
     assert "Approve the invoice in Xero to issue it" in page and "Draft in Xero" in page
 
 
+@pytest.mark.variants
 def test_invoice_raised_in_xero_for_a_linked_contact_appears_with_number_lines_and_status(
         invoicing, sync_now, in_xero):
     contact_id = contact_id_of("Riverside Yoga Studio")
@@ -286,6 +288,7 @@ def test_approval_in_xero_shows_in_the_practice(sent, sync_now, in_xero_ui):
     assert db.session.get(Invoice, sent.id).status == "awaiting_payment"
 
 
+@pytest.mark.variants
 def test_payments_in_xero_update_amount_paid_due_and_status(sent, admin, sync_now, in_xero, in_xero_ui):
     xero_id = link_of(sent).xero_invoice_id
     approve_in_xero(in_xero_ui, xero_id)
@@ -303,6 +306,7 @@ def test_payments_in_xero_update_amount_paid_due_and_status(sent, admin, sync_no
     assert invoice.payments[0].reference == "BACS"
 
 
+@pytest.mark.variants
 def test_practice_payment_waits_for_approval_in_xero_then_goes_to_the_default_bank(
         sent, admin, sync_now, in_xero, in_xero_ui):
     admin.post(f"/invoices/{sent.id}/approve")
@@ -325,6 +329,7 @@ def test_practice_payment_waits_for_approval_in_xero_then_goes_to_the_default_ba
     assert "Waiting for the invoice" not in html(admin.get(f"/invoices/{sent.id}"))
 
 
+@pytest.mark.variants
 def test_a_draft_edited_in_xero_is_edited_here(invoicing, sync_now, in_xero):
     raised = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "50.00", status="DRAFT")
     sync_now()
@@ -460,6 +465,8 @@ def test_sixty_invoices_go_in_two_batches_each_with_a_saved_key(invoicing, sync_
     assert db.session.scalar(select(func.count()).select_from(InvoiceLink)) == 60
 
 
+@pytest.mark.variants(not_yet={"key-forgotten-after-5xx": "a retry with the same key after a 5xx writes "
+                                                          "again (issue 14 item 2, client side)"})
 def test_a_lost_answer_creates_no_duplicate_invoice(invoicing, admin, sync_now, sandbox, in_xero):
     invoice = raise_invoice(admin, invoicing)
     number = invoice.number

@@ -2,7 +2,7 @@
 import re
 import uuid
 
-from ..formats import net_date, public
+from ..formats import decimal, net_date, public
 from ..query import Field, json_field
 from .http import Invalid
 from .listing import UPDATED, field_resolver
@@ -24,6 +24,10 @@ PHONE_TYPES = ("DEFAULT", "DDI", "FAX", "MOBILE")
 DETAIL_ONLY = ("MergedToContactID", "SalesDefaultLineAmountType", "PurchasesDefaultLineAmountType")
 HEAVY = ("Balances", "ContactPersons", "ContactGroups", "PaymentTerms")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ENUMS = {"TaxNumberType": ("SSN", "EIN", "ITIN", "ATIN"),
+         "SalesDefaultLineAmountType": ("INCLUSIVE", "EXCLUSIVE", "NONE"),
+         "PurchasesDefaultLineAmountType": ("INCLUSIVE", "EXCLUSIVE", "NONE")}
+PAYMENT_TERM_TYPES = ("DAYSAFTERBILLDATE", "DAYSAFTERBILLMONTH", "OFCURRENTMONTH", "OFFOLLOWINGMONTH")
 
 
 def duplicate_name_message(name):
@@ -66,8 +70,29 @@ def _merge_slots(current, submitted, key, kinds):
     return list(by_type.values())
 
 
-def _problems(contact, item):
+def _term_problems(terms):
     problems = []
+    for side, term in (terms or {}).items():
+        if not isinstance(term, dict):
+            continue
+        if term.get("Type") is not None and term["Type"] not in PAYMENT_TERM_TYPES:
+            problems.append(f"PaymentTerms {side} Type must be one of {', '.join(PAYMENT_TERM_TYPES)}.")
+        day = decimal(term.get("Day"))
+        most = 31 if term.get("Type") in ("OFCURRENTMONTH", "OFFOLLOWINGMONTH") else 999
+        if day is not None and (day != day.to_integral_value() or not 0 <= day <= most):
+            problems.append(f"PaymentTerms {side} Day must be a whole number from 0 to {most}.")
+    return problems
+
+
+def _problems(contact, item, currency):
+    problems = []
+    for name, allowed in ENUMS.items():
+        if contact.get(name) and contact[name] not in allowed:
+            problems.append(f"{name} must be one of {', '.join(allowed)}.")
+    if contact.get("DefaultCurrency") and contact["DefaultCurrency"] != currency:
+        problems.append(f"The currency '{contact['DefaultCurrency']}' has not been added to this "
+                        "organisation.")
+    problems += _term_problems(contact.get("PaymentTerms"))
     for name, limit in MAX_LENGTHS.items():
         if len(contact.get(name) or "") > limit:
             problems.append(f"The {name} field must be {limit} characters or less.")
@@ -107,7 +132,10 @@ def save(sandbox, tenant, item, contact_id=None):
         contact["Phones"] = _merge_slots(contact["Phones"], item["Phones"], "PhoneType", PHONE_TYPES)
     if item.get("ContactPersons") is not None:
         contact["ContactPersons"] = item["ContactPersons"]
-    problems = _problems(contact, item)
+    if item.get("PaymentTerms") is not None:
+        contact["PaymentTerms"] = {side: term for side, term in item["PaymentTerms"].items()
+                                   if side in ("Bills", "Sales") and term is not None}
+    problems = _problems(contact, item, store.get("organisation", tenant)["BaseCurrency"])
     if contact["ContactStatus"] == "ACTIVE" and name_taken(store, tenant, contact["Name"],
                                                            contact["ContactID"]):
         problems.insert(0, duplicate_name_message(contact["Name"]))

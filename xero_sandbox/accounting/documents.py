@@ -6,7 +6,7 @@ from datetime import timedelta
 from ..formats import day_string, ms_of, net_date, parse_day, public, utc_string
 from ..query import Field, json_field
 from . import contacts, settings
-from .arithmetic import price
+from .arithmetic import Pricing, price
 from .http import Invalid
 from .listing import UPDATED, field_resolver
 
@@ -21,6 +21,7 @@ TRANSITIONS = {
 }
 LOCKED_WITH_PAYMENTS = "This document cannot be edited as it has a payment or credit note allocated to it."
 COPIED_FIELDS = ("Reference", "Url", "SentToContact", "ExpectedPaymentDate", "BrandingThemeID")
+MAX_LENGTHS = {"InvoiceNumber": 255, "CreditNoteNumber": 255, "Reference": 255}
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,30 @@ def _check_status(existing, document):
                       f"cannot become '{after}'.")
     if after in ("SUBMITTED", "AUTHORISED") and not document["LineItems"]:
         raise Invalid("A document must have at least one line item to be approved.")
+    if after in ("SUBMITTED", "AUTHORISED") and document["Total"] < 0:
+        raise Invalid("The total of an approved document cannot be negative: raise a credit note "
+                      "for the difference.")
 
 
-def save(sandbox, tenant, spec, item, client_id, document_id=None):
-    """Create or update one invoice or credit note; raise Invalid with Xero's messages."""
+def _check_text(item):
+    for field, limit in MAX_LENGTHS.items():
+        if len(item.get(field) or "") > limit:
+            raise Invalid(f"The {field} field must be {limit} characters or less.")
+
+
+def _check_currency(item, org):
+    code = item.get("CurrencyCode")
+    if code is not None and code != org["BaseCurrency"]:
+        raise Invalid(f"The currency '{code}' has not been added to this organisation. Add it in "
+                      "Settings > Currencies, or use the base currency "
+                      f"{org['BaseCurrency']}.")
+
+
+def save(sandbox, tenant, spec, item, client_id, document_id=None, unit_places=2):
+    """Create or update one invoice or credit note; raise Invalid with Xero's messages.
+
+    ``unit_places`` is 4 for a request sent with ``unitdp=4``.
+    """
     store, now = sandbox.store, sandbox.clock.now()
     org = settings.organisation(store, tenant)
     document_id = (document_id or item.get(spec.id_field) or "").lower()
@@ -133,6 +154,8 @@ def save(sandbox, tenant, spec, item, client_id, document_id=None):
         raise Invalid("The document with the supplied id was not found for this endpoint.")
     if existing and existing["Status"] in ("VOIDED", "DELETED"):
         raise Invalid(f"This document cannot be edited as it is {existing['Status'].lower()}.")
+    _check_text(item)
+    _check_currency(item, org)
     document = dict(existing) if existing else {**_blank(spec, org, now), "_app": client_id}
     if "Type" in item or not existing:
         if item.get("Type") not in spec.types:
@@ -154,9 +177,10 @@ def save(sandbox, tenant, spec, item, client_id, document_id=None):
         raise Invalid(LOCKED_WITH_PAYMENTS)
     document["LineAmountTypes"] = item.get("LineAmountTypes") or document["LineAmountTypes"]
     lines = item.get("LineItems") if item.get("LineItems") is not None else document["LineItems"]
-    priced, subtotal, tax, total = price(
-        lines, document["LineAmountTypes"], settings.tax_rates(store, tenant),
-        settings.accounts_by_code(store, tenant), org["_sales_tax_type"])
+    pricing = Pricing(settings.tax_rates(store, tenant), settings.accounts_by_code(store, tenant),
+                      org["_sales_tax_type"], unit_places,
+                      sandbox.variants["unit_rounding"] == "unit")
+    priced, subtotal, tax, total = price(lines, document["LineAmountTypes"], pricing)
     for line in priced:
         line.setdefault("LineItemID", str(uuid.uuid4()))
     document.update(LineItems=priced, SubTotal=float(subtotal), TotalTax=float(tax),

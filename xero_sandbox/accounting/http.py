@@ -9,8 +9,10 @@ from ..errors import post_data_invalid, validation_exception
 from ..formats import net_date, parse_timestamp
 from .shapes import check_types
 
-MAX_PAGE_SIZE = 1000
+ELEMENT_IDS = ("BatchPaymentID", "BankTransactionID", "CreditNoteID", "ContactID", "InvoiceID",
+               "ItemID", "PurchaseOrderID", "PaymentID")
 DEFAULT_PAGE_SIZE = 100
+MAX_INTEGER = 2**31 - 1
 
 
 class Invalid(Exception):
@@ -37,14 +39,19 @@ def flag(name):
 
 
 def paging():
-    """(page, page_size): page is None for an unpaged request; page size is clamped to 1000."""
+    """(page, page_size): page is None for an unpaged request; page size is clamped to 1000
+    (or 100 under the `page_size_cap` variant)."""
     def integer(name):
         try:
-            return int(request.args.get(name, ""))
+            value = int(request.args.get(name, ""))
         except ValueError:
             return None
+        if not -MAX_INTEGER <= value <= MAX_INTEGER:
+            raise validation_exception([{"ValidationErrors": [
+                {"Message": f"{name} must be a whole number below {MAX_INTEGER + 1}."}]}])
+        return value
     page, size = integer("page"), integer("pageSize")
-    size = min(max(size or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+    size = min(max(size or DEFAULT_PAGE_SIZE, 1), int(current().variants["page_size_cap"]))
     return (max(page, 1) if page is not None else None), size
 
 
@@ -80,6 +87,19 @@ def read_items(key, shape):
     return items
 
 
+def _is_uuid(value):
+    try:
+        return isinstance(value, str) and uuid.UUID(value) is not None
+    except ValueError:
+        return False
+
+
+def echo(item):
+    """A submitted element as Xero echoes it back: ids that are not ids are left out (the spec's
+    Element and record schemas type them as UUIDs)."""
+    return {key: value for key, value in item.items() if key not in ELEMENT_IDS or _is_uuid(value)}
+
+
 def save_all(key, items, save_one, error_flag="HasValidationErrors"):
     """Save each item; answer as Xero does with and without `summarizeErrors`."""
     summarize = request.args.get("summarizeErrors", "true").lower() != "false"
@@ -89,7 +109,7 @@ def save_all(key, items, save_one, error_flag="HasValidationErrors"):
             saved = save_one(item)
             results.append({**saved, "StatusAttributeString": "OK"} if not summarize else saved)
         except Invalid as error:
-            echoed = {**item, error_flag: True, "StatusAttributeString": "ERROR",
+            echoed = {**echo(item), error_flag: True, "StatusAttributeString": "ERROR",
                       "ValidationErrors": [{"Message": message} for message in error.messages]}
             failures.append(echoed)
             results.append(echoed)

@@ -3,6 +3,7 @@ import re
 
 from flask import request
 
+from ..context import current
 from ..query import Field, json_field, order_sql, where_sql
 from .http import modified_since_ms, paging
 
@@ -49,7 +50,9 @@ class Listing:
             self.add(sql, *params)
         since = modified_since_ms()
         if since is not None:
-            self.add("updated_ms >= ?", since)
+            # Accurate to the second: "after" skips the rest of the second named.
+            after = current().variants["modified_since"] == "after"
+            self.add("updated_ms >= ?", since + 1000 if after else since)
         return self
 
     def run(self, store, kind, tenant, default_order):

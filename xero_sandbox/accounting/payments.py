@@ -51,9 +51,9 @@ def create(sandbox, tenant, item):
             day = parse_day(item["Date"]) if item.get("Date") else now.date()
         except ValueError:
             raise Invalid("Payment amount and Date must be valid.") from None
-        if amount is None or amount <= 0:
+        amount = money(amount) if amount is not None else None
+        if amount is None or amount <= 0:  # 0.001 rounds to nothing: refused, not recorded as 0.00
             raise Invalid("Payment amount must be greater than zero.")
-        amount = money(amount)
         if amount > money(invoice["AmountDue"]):
             raise Invalid(OVERPAYMENT)
         stamp = sandbox.clock.now_ms()

@@ -4,10 +4,10 @@ from functools import wraps
 from flask import Blueprint, g, request
 
 from ..context import current
-from ..errors import api_exception, not_found, unauthorized
+from ..errors import api_exception, forbidden, not_found, unauthorized
 from ..formats import public
 from . import contacts, documents, payments
-from .http import envelope, flag, id_list, read_items, save_all
+from .http import echo, envelope, flag, id_list, read_items, save_all
 from .listing import Listing, field_resolver
 from .shapes import CONTACT, CREDIT_NOTE, INVOICE, PAYMENT
 
@@ -30,7 +30,7 @@ def scope(area):
             readers, writers = SCOPES[area]
             allowed = readers if request.method == "GET" else writers
             if not allowed & set(g.caller["scopes"]):
-                raise unauthorized()
+                raise unauthorized() if current().variants["missing_scope"] == "401" else forbidden()
             return view(*args, **kwargs)
         return wrapper
     return decorate
@@ -76,6 +76,17 @@ def tax_rates():
     listing = Listing(field_resolver({})).from_request()
     found, _ = listing.run(current().store, "taxrate", _tenant(), "seq")
     return envelope("TaxRates", [public(r) for r in found])
+
+
+@bp.get("/TaxRates/<tax_type>")
+@scope("settings")
+def tax_rate(tax_type):
+    """One tax rate by its TaxType."""
+    found = current().store.select("taxrate", _tenant(), "json_extract(data, '$.TaxType') = ?",
+                                   (tax_type.upper(),), limit=1)
+    if not found:
+        raise not_found()
+    return envelope("TaxRates", [public(found[0])])
 
 
 @bp.get("/Contacts")
@@ -161,8 +172,9 @@ def _save_documents(spec, shape, document_id=None):
     items = read_items(spec.key, shape)
     if document_id and documents.find(current().store, _tenant(), spec, document_id) is None:
         raise not_found()
+    unit_places = 4 if request.args.get("unitdp") == "4" else 2
     save = _saving(lambda item: documents.present([documents.save(
-        current(), _tenant(), spec, item, g.caller["client_id"], document_id)])[0])
+        current(), _tenant(), spec, item, g.caller["client_id"], document_id, unit_places)])[0])
     return save_all(spec.key, items, save, error_flag="HasErrors")
 
 
@@ -245,7 +257,7 @@ def delete_payment(payment_id):
         raise not_found()
     if any((item.get("Status") or "").upper() != "DELETED" for item in items):
         raise api_exception(400, 10, "ValidationException", "A validation exception occurred", [
-            {**items[0], "ValidationErrors": [{"Message": "Only Status DELETED can be set."}]}])
+            {**echo(items[0]), "ValidationErrors": [{"Message": "Only Status DELETED can be set."}]}])
     save = _saving(lambda item: payments.present(current().store, _tenant(), [
         payments.delete(current(), _tenant(), payment_id)])[0])
     return save_all("Payments", items, save)

@@ -11,6 +11,7 @@ ADDRESS = {name: TEXT for name in ("AddressType", "AddressLine1", "AddressLine2"
                                    "AttentionTo")}
 PHONE = {name: TEXT for name in ("PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")}
 PERSON = {"FirstName": TEXT, "LastName": TEXT, "EmailAddress": TEXT, "IncludeInEmails": FLAG}
+TERM = {"Day": NUMBER, "Type": TEXT}
 CONTACT = {
     **{name: TEXT for name in (
         "ContactID", "ContactNumber", "AccountNumber", "ContactStatus", "Name", "FirstName",
@@ -20,6 +21,7 @@ CONTACT = {
         "PurchasesDefaultLineAmountType", "Website", "XeroNetworkKey")},
     "IsCustomer": FLAG, "IsSupplier": FLAG,
     "Addresses": [ADDRESS], "Phones": [PHONE], "ContactPersons": [PERSON],
+    "PaymentTerms": {"Bills": TERM, "Sales": TERM},
 }
 LINE_ITEM = {
     **{name: TEXT for name in ("LineItemID", "Description", "ItemCode", "AccountCode", "AccountID",

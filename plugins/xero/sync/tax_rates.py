@@ -54,8 +54,9 @@ def _purchase_rate(rate):
 def tax_type_for(tenant_id, rate, default_tax_type=""):
     """The Xero TaxType for a practice line's tax rate, or None when the organisation has none.
 
-    The configured default wins when its rate matches; otherwise a sales (output) rate with the
-    same effective rate, preferring those Xero reports as OUTPUT.
+    The configured default wins when its rate matches; otherwise a sales rate with the same
+    effective rate: the plain ones Xero reports as OUTPUT or ZERORATEDOUTPUT before the special
+    ones (capital sales, EC services, exempt, ...) that share the rate.
     """
     rates = db.session.scalars(select(XeroTaxRate).where(
         XeroTaxRate.tenant_id == tenant_id, XeroTaxRate.status == "ACTIVE")).all()
@@ -63,8 +64,12 @@ def tax_type_for(tenant_id, rate, default_tax_type=""):
     for candidate in matching:
         if candidate.tax_type == default_tax_type:
             return candidate.tax_type
-    matching.sort(key=lambda r: ("OUTPUT" not in r.report_tax_type.upper(), r.tax_type))
+    matching.sort(key=lambda r: (_SALES_PREFERENCE.get(r.report_tax_type.upper(), len(_SALES_PREFERENCE)),
+                                 r.tax_type))
     return matching[0].tax_type if matching else None
+
+
+_SALES_PREFERENCE = {"OUTPUT": 0, "ZERORATEDOUTPUT": 1, "SALESOUTPUT": 2, "NONE": 3, "EXEMPTOUTPUT": 4}
 
 
 def rate_of(tenant_id, tax_type):
