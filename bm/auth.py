@@ -1,14 +1,14 @@
 """Logging in and out, the login requirement on every page, and the admin role."""
-from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
+from . import services, throttle
 from .extensions import db, htmx, login_manager
-from .models import LoginAttempt, User, utcnow
+from .models import User, password_matches
 
 bp = Blueprint("auth", __name__)
 
@@ -33,7 +33,7 @@ def admin_required(view):
 
 @login_manager.user_loader
 def load_user(session_token):
-    return db.session.scalar(select(User).where(User.session_token == session_token, User.active.is_(True)))
+    return services.session_user(session_token)
 
 
 @bp.before_app_request
@@ -61,18 +61,6 @@ def safe_next(target):
     return target
 
 
-def _too_many_attempts(email):
-    window = timedelta(seconds=current_app.config["BM_LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < since))
-    recent = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.email == email, LoginAttempt.attempted_at >= since
-        )
-    )
-    return recent >= current_app.config["BM_LOGIN_ATTEMPTS"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -82,28 +70,34 @@ def login():
     error = None
     email = (request.form.get("email") or "").strip().lower()
     if request.method == "POST":
-        if _too_many_attempts(email):
-            error = "Too many failed attempts. Wait 15 minutes and try again."
-            db.session.commit()
-        else:
+        error = throttle.refusal(email)
+        if error is None:
             user = db.session.scalar(select(User).where(User.email == email))
-            if user and user.active and user.check_password(request.form.get("password") or ""):
-                session.clear()  # a fresh session at login: nothing carried over from before
-                login_user(user)
-                user.last_login_at = utcnow()
-                db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+            # Hash even for an unknown or blocked user, so timing tells nothing about either.
+            if password_matches(user, request.form.get("password") or "") and user is not None and user.active:
+                throttle.forget_failures(email)
+                sign_in(user)
                 db.session.commit()
-                return redirect(safe_next(request.args.get("next")))
-            db.session.add(LoginAttempt(email=email, remote_addr=request.remote_addr or ""))
-            db.session.commit()
+                return throttle.remember_device(redirect(safe_next(request.args.get("next"))), email)
+            throttle.record_failure(email)
             error = "That email and password do not match an active user."
+        db.session.commit()
     status = 200 if error is None else 400
     return render_template("auth/login.html", error=error, email=email), status
 
 
+def sign_in(user):
+    """Start a new server-side session for ``user`` in this browser (nothing carried over)."""
+    session.clear()
+    services.start_session(user)
+    login_user(user)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign the current user out."""
+    """Sign the current user out, ending the session on the server too."""
+    services.end_session(current_user.session_token)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

@@ -5,7 +5,7 @@ import binascii
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from . import services
+from . import services, submissions
 from .csvimport import CSVError, parse_clients_csv
 from .extensions import db
 from .models import Client, Invoice
@@ -53,12 +53,16 @@ def new():
     """Show the new-client form and create the client."""
     values, errors = {"kind": "business"}, {}
     if request.method == "POST":
+        earlier = submissions.earlier_result("client")
+        if earlier:
+            return earlier
         values = request.form.to_dict()
         try:
             client = services.create_client(values)
+            location = submissions.record(url_for("clients.show", client_id=client.id))
             db.session.commit()
             flash(f"Client {client.name} created.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
+            return redirect(location)
         except services.ValidationError as exc:
             db.session.rollback()
             errors = exc.errors

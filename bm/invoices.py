@@ -5,7 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from . import services
+from . import services, submissions
 from .clients import client_query, get_client_or_404
 from .extensions import db
 from .inputs import record_id
@@ -61,12 +61,16 @@ def new():
     values = {"date": date.today().isoformat(), "lines": [], "reference": ""}
     errors = {}
     if request.method == "POST":
+        earlier = submissions.earlier_result("invoice")
+        if earlier:
+            return earlier
         values = request.form.to_dict() | {"lines": lines_from_form(request.form)}
         try:
             invoice = services.create_invoice(client, values)
+            location = submissions.record(url_for("invoices.show", invoice_id=invoice.id))
             db.session.commit()
             flash(f"Invoice {invoice.number} saved as a draft.", "success")
-            return redirect(url_for("invoices.show", invoice_id=invoice.id))
+            return redirect(location)
         except services.ValidationError as exc:
             db.session.rollback()
             errors = exc.errors
@@ -153,11 +157,15 @@ def void(invoice_id):
 def record_payment(invoice_id):
     """Record a payment against an invoice."""
     invoice = get_invoice_or_404(invoice_id)
+    earlier = submissions.earlier_result("payment")
+    if earlier:
+        return earlier
     try:
         services.record_payment(invoice, request.form.to_dict())
+        location = submissions.record(url_for("invoices.show", invoice_id=invoice.id))
         db.session.commit()
         flash("Payment recorded.", "success")
-        return redirect(url_for("invoices.show", invoice_id=invoice.id))
+        return redirect(location)
     except services.ValidationError as exc:
         db.session.rollback()
         return render_invoice(invoice, exc.errors, request.form.to_dict(), 400)

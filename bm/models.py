@@ -1,6 +1,9 @@
 """The practice's data: users, clients, invoices with lines and payments, settings."""
+import hashlib
+import secrets
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Index
@@ -56,9 +59,10 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     role = db.Column(db.String(16), nullable=False, default="staff")
     active = db.Column(db.Boolean, nullable=False, default=True)
-    session_token = db.Column(db.String(64), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
+
+    session_token = None  # this request's UserSession token, set when the user is signed in
 
     @property
     def is_admin(self):
@@ -69,7 +73,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self):
-        # The session holds a token, not the id, so renewing the token ends old sessions.
+        # The cookie holds a session's token, not the user's id: ending the session ends it.
         return self.session_token
 
     def set_password(self, password):
@@ -79,6 +83,57 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+@cache
+def _unknown_user_hash():
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def password_matches(user, password):
+    """Check ``password`` against ``user`` or, when there is none, against a dummy hash.
+
+    Hashing either way makes a login take as long for an unknown e-mail as for a known one.
+    """
+    return check_password_hash(user.password_hash if user else _unknown_user_hash(), password)
+
+
+def token_digest(token):
+    """The SHA-256 of a secret token: tables keep this, so a copy of the database signs no one in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    """A signed-in browser; deleting the row signs that browser out, wherever its cookie is."""
+
+    __tablename__ = "user_sessions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class PasswordReset(db.Model):
+    """A one-time link that lets a user set a new password, until it is used or expires."""
+
+    __tablename__ = "password_resets"
+
+    token_hash = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    expires_at = db.Column(db.DateTime, nullable=False)
+
+    user = db.relationship("User")
+
+
+class FormSubmission(db.Model):
+    """A one-time form token already posted, and where its first submission led."""
+
+    __tablename__ = "form_submissions"
+
+    token = db.Column(db.String(64), primary_key=True)
+    location = db.Column(db.String(255), nullable=False, default="")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
 class LoginAttempt(db.Model):
     """A failed login, kept for a while to throttle guessing."""
 
@@ -86,7 +141,7 @@ class LoginAttempt(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(255), nullable=False, index=True)
-    remote_addr = db.Column(db.String(64), nullable=False, default="")
+    remote_addr = db.Column(db.String(64), nullable=False, default="", index=True)
     attempted_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
 
 

@@ -10,14 +10,19 @@ import secrets
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
+from zxcvbn import zxcvbn
 
 from .extensions import db
 from .inputs import ASCII_DIGITS, whole_number
-from .models import ZERO, Client, Invoice, InvoiceLine, Money, Payment, PracticeSettings, Quantity, User
+from .models import (
+    ZERO, Client, Invoice, InvoiceLine, Money, PasswordReset, Payment, PracticeSettings, Quantity, User,
+    UserSession, token_digest, utcnow,
+)
 from .plugins import current_plugins
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -531,8 +536,24 @@ def record_payment(invoice, data, source="user"):
 # ---------------------------------------------------------------------------------------------
 
 
-def create_user(email, password, role="staff", name=""):
-    """Create a login; raise ValidationError for a bad or taken email or a short password."""
+def password_problem(password, user_inputs=()):
+    """Return why ``password`` is too weak (too short, or common or guessable), or None."""
+    minimum = current_app.config["BM_PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        return f"Use a password of at least {minimum} characters."
+    # zxcvbn reads at most 72 characters; the rest only makes a long password longer.
+    verdict = zxcvbn(password[:72], user_inputs=[value for value in user_inputs if value])
+    if verdict["score"] < 3:
+        why = verdict["feedback"]["warning"] or "It would be easy to guess."
+        return f"{why.rstrip('.')}. Choose a longer password, e.g. a few unrelated words."
+    return None
+
+
+def create_user(email, password, role="staff", name="", check_strength=True):
+    """Create a login; raise ValidationError for a bad or taken email or a weak password.
+
+    :param check_strength: False only for the demo's and the tests' known passwords.
+    """
     email = (email or "").strip().lower()
     errors = {}
     name = (name or "").strip()
@@ -541,34 +562,102 @@ def create_user(email, password, role="staff", name=""):
         errors.setdefault("email", "Enter a valid email address.")
     elif "email" not in errors and db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors["email"] = "A user with this email already exists."
-    if len(password or "") < 5:
-        errors["password"] = "Use a password of at least 5 characters."
+    problem = password_problem(password, (email, name)) if check_strength else None
+    if problem or not password:
+        errors["password"] = problem or "Enter a password."
     if role not in User.ROLES:
         errors["role"] = "Choose admin or staff."
     if errors:
         raise ValidationError(errors)
-    user = User(email=email, name=name, role=role, session_token=secrets.token_hex(16))
+    user = User(email=email, name=name, role=role)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def update_user(user, role=None, active=None, password=None):
-    """Change a user's role, active flag or password; a new password ends their sessions."""
+def update_user(user, role=None, active=None):
+    """Change a user's role or active flag; blocking a user ends their sessions."""
     if role is not None:
         if role not in User.ROLES:
             raise ValidationError({"role": "Choose admin or staff."})
         user.role = role
     if active is not None:
         user.active = active
-    if password:
-        if len(password) < 5:
-            raise ValidationError({"password": "Use a password of at least 5 characters."})
-        user.set_password(password)
-        renew_session_token(user)
+        if not active:
+            end_sessions(user)
 
 
-def renew_session_token(user):
-    """Give a user a new session token, so every earlier session of theirs stops working."""
-    user.session_token = secrets.token_hex(16)
+def change_password(user, password, confirmation=None):
+    """Give ``user`` a new password and end all of their sessions; raise ValidationError if weak.
+
+    :param confirmation: the password typed again, when the form asks for it.
+    """
+    problem = password_problem(password, (user.email, user.name))
+    if not problem and confirmation is not None and confirmation != password:
+        problem = "The two passwords are not the same."
+    if problem:
+        raise ValidationError({"password": problem})
+    user.set_password(password)
+    end_sessions(user)
+
+
+def start_session(user):
+    """Record a new signed-in session for ``user``; return its token for the browser's cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=token_digest(token)))
+    user.last_login_at = utcnow()
+    user.session_token = token
+    return token
+
+
+def end_session(token):
+    """End one session: its cookie, wherever it was copied, no longer signs anyone in."""
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == token_digest(token or "")))
+
+
+def end_sessions(user):
+    """End every session of ``user`` (after a password change, or when they are blocked)."""
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def session_user(token):
+    """Return the active user signed in by session ``token``, or None."""
+    user = db.session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == token_digest(token or ""), User.active.is_(True))
+    )
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+def create_password_reset(user):
+    """Make a one-time link token for ``user`` (earlier ones stop working); return the token."""
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["BM_PASSWORD_RESET_HOURS"]
+    db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    db.session.add(PasswordReset(token_hash=token_digest(token), user_id=user.id,
+                                 expires_at=utcnow() + timedelta(hours=hours)))
+    return token
+
+
+def password_reset_user(token):
+    """Return the user a reset link ``token`` is for, or None if it is unknown, used or expired."""
+    reset = db.session.get(PasswordReset, token_digest(token or ""))
+    if reset is None or reset.expires_at < utcnow() or not reset.user.active:
+        return None
+    return reset.user
+
+
+def reset_password(token, password, confirmation):
+    """Set a new password through a reset link, once; ends all of the user's sessions.
+
+    :raises ValidationError: the link is no longer valid, or the password is weak.
+    """
+    user = password_reset_user(token)
+    if user is None:
+        raise ValidationError({"_form": "This link has expired or was already used. Ask an admin for a new one."})
+    change_password(user, password, confirmation)
+    db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    return user

@@ -2,10 +2,13 @@
 import logging
 from importlib import resources
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, render_template, request, send_file, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import BadRequest
 
+from . import submissions
 from .auth import public
 from .extensions import htmx
 
@@ -50,9 +53,17 @@ def _error_page(status, title, message):
     return render
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over https (or BM_SECURE_COOKIES)."""
+
+    def get_cookie_secure(self, app):
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
 def install(app):
     """Attach error pages, headers and template helpers to the app."""
     public(app.view_functions["static"])
+    app.session_interface = SessionCookies()
 
     for error, (status, title, message) in ERROR_PAGES.items():
         app.register_error_handler(error, _error_page(status, title, message))
@@ -74,6 +85,12 @@ def install(app):
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; frame-ancestors 'none'",
         )
+        if request.is_secure and app.config["BM_HSTS_SECONDS"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['BM_HSTS_SECONDS']}")
+        view = app.view_functions.get(request.endpoint)
+        if current_user.is_authenticated and not getattr(view, "bm_public", False):
+            # A signed-in page may hold client data: never kept by the browser or a proxy.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     app.jinja_env.filters["combine_page"] = lambda args, number: {**args, "page": number}
@@ -83,5 +100,6 @@ def install(app):
         return {
             "app_name": current_app.config["BM_APP_NAME"],
             "csrf_token": generate_csrf,
+            "new_form_token": submissions.new_token,
             "base_template": "_partial.html" if htmx and not htmx.boosted else "base.html",
         }

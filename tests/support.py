@@ -1,4 +1,8 @@
 """Small helpers for the core tests (fixtures are in conftest.py and bm/testing.py)."""
+import socket
+import time
+
+import requests
 from flask import url_for
 from sqlalchemy import select
 
@@ -21,3 +25,22 @@ def sample_url(app, rule):
     """Build a URL for ``rule`` with 1 for each of its arguments (ids and names alike)."""
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: 1 for name in rule.arguments})
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url, seconds=60):
+    """Wait until a server just started answers ``url``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=10)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing answered {url} within {seconds} s")

@@ -116,7 +116,7 @@ def seed(app, sizes):
     from plugins.xero.oauth import encrypt_tokens
     from tests.bench.bench_matching import _contact_from
 
-    services.create_user("bench@example.com", PASSWORD, "admin")
+    services.create_user("bench@example.com", PASSWORD, "admin", check_strength=False)
     db.session.add(XeroConnection(tenant_id=TENANT, xero_connection_id="bench", organisation_name="Bench Ltd",
                                   short_code="!bench", status="connected", encrypted_tokens=encrypt_tokens({})))
     db.session.add(XeroSettings(id=1))

@@ -164,7 +164,7 @@ def integrate(app, sandbox_url: str, organisation: str = ORGANISATION):
     from plugins.xero.models import XeroConnection
     from tests.xero.conftest import XeroUser
 
-    services.create_user("bench@example.com", "bench-password", "admin")
+    services.create_user("bench@example.com", "bench-password", "admin", check_strength=False)
     db.session.commit()
     request_started.connect(_empty_g, app)  # our app context is reused by test requests
     admin = Browser(app.test_client())
