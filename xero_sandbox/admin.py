@@ -1,5 +1,7 @@
 """Admin endpoints (JSON, only with --admin): reset, seed, clock, faults, limits, variants, stats,
 apps, webhooks."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, request
 
 from . import demo, seeding
@@ -7,6 +9,24 @@ from .context import current
 from .formats import date_from_ms
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/_sandbox")
+
+
+@bp.before_request
+def refuse_cross_site_writes():
+    """Changes need a JSON body and no foreign Origin, so no web page open in a browser can make them.
+
+    A page on another site can send a "simple" cross-origin POST (a form or text/plain body)
+    without asking first; a JSON content type makes the browser ask (CORS), and the sandbox
+    never says yes. A browser names the page's origin on every cross-site POST: refuse others.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin)[:2] != urlsplit(request.host_url)[:2]:
+        return jsonify({"error": f"requests from {origin} are not allowed"}), 403
+    if not request.is_json:
+        return jsonify({"error": "send a JSON body (Content-Type: application/json)"}), 415
+    return None
 
 
 def _body():

@@ -48,6 +48,8 @@ class SandboxServer:
         self.stop()
 
     def _admin(self, method, path, body=None):
+        if body is None and method != "GET":
+            body = {}  # admin changes are JSON requests, even without arguments
         response = self.http.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=120)
         response.raise_for_status()
         return response.json()

@@ -93,6 +93,25 @@ def test_admin_endpoints_need_the_admin_flag():
     assert client.post("/_sandbox/reset").status_code == 404
 
 
+def test_admin_changes_refuse_simple_cross_site_posts(sandbox):
+    for body, content_type in [("", None), ("{}", "text/plain"), ("rules=", "application/x-www-form-urlencoded"),
+                               ("--x--", "multipart/form-data; boundary=x")]:
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = requests.post(f"{sandbox.url}/_sandbox/reset", data=body, headers=headers)
+        assert response.status_code == 415, content_type
+        assert "Content-Type: application/json" in response.json()["error"]
+
+
+def test_admin_changes_refuse_a_foreign_origin(sandbox, xero):
+    xero.put("Contacts", json={"Name": "Survivor Ltd"})
+    for origin in ["https://evil.example", "http://localhost:1", "null"]:
+        response = requests.post(f"{sandbox.url}/_sandbox/reset", json={}, headers={"Origin": origin})
+        assert response.status_code == 403, origin
+    assert XeroApp(sandbox.url).contact_named("Survivor Ltd")
+    own = requests.post(f"{sandbox.url}/_sandbox/reset", json={}, headers={"Origin": sandbox.url})
+    assert own.status_code == 200
+
+
 def test_data_file_persists_across_restarts(tmp_path):
     path = str(tmp_path / "xero.db")
     with SandboxServer(path) as first:
