@@ -28,7 +28,7 @@ SANDBOX_CREDENTIALS = {
 
 
 def flask_command(*args):
-    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    return [sys.executable, "-m", "flask", "--app", "bm.wsgi", *args]
 
 
 def say(message):

@@ -15,16 +15,13 @@ from .inputs import RecordIdConverter
 from .plugins import Plugins
 
 __all__ = ["create_app", "hookimpl"]
-ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def create_app(config=None):
     """Build the app: settings, extensions, core blueprints, then the enabled plugins'."""
-    app = Flask(
-        __name__,
-        template_folder=str(ROOT / "templates"),
-        instance_path=os.environ.get("BM_INSTANCE_PATH") or str(ROOT / "instance"),
-    )
+    # Flask's default instance folder: instance/ beside a checkout, <venv>/var/bm-instance installed.
+    app = Flask(__name__, instance_path=os.environ.get("BM_INSTANCE_PATH") or None)
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
     app.url_map.converters["int"] = RecordIdConverter  # before any blueprint adds its rules
@@ -33,7 +30,7 @@ def create_app(config=None):
     db.init_app(app)
     with app.app_context():
         _tune_engine(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
     htmx.init_app(app)
     csrf.init_app(app)
@@ -77,7 +74,7 @@ def _tune_engine(engine):
 
 def _configure_migrations(app, plugins):
     """Add each plugin's own ``migrations/`` folder (its Alembic branch) to the version path."""
-    locations = [str(ROOT / "migrations" / "versions")]
+    locations = [str(MIGRATIONS / "versions")]
     for _name, plugin in plugins.installed():
         package = getattr(plugin, "__package__", None) or getattr(plugin, "__name__", "")
         try:

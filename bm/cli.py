@@ -1,6 +1,7 @@
-"""Flask commands: create-user, seed-demo, worker, and ``db upgrade`` of every branch."""
+"""Flask commands: create-user, seed-demo, worker, ``db upgrade`` of every branch, and ``bm``."""
 import click
 from flask import current_app
+from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_group
 
@@ -51,3 +52,10 @@ def register_cli(app, plugins):
     db_group.add_command(upgrade_all, "upgrade")
     for command in plugins.collect("register_commands"):
         app.cli.add_command(command)
+
+
+def main():
+    """The ``bm`` console command: ``flask`` with this app chosen, usable outside a checkout."""
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, help="BrightManager's commands (flask --app bm.wsgi ...).")()

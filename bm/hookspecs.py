@@ -171,7 +171,7 @@ def register_blueprints():
 
 @hookspec
 def register_commands():
-    """Click commands to add under ``flask --app wsgi``.
+    """Click commands to add under ``flask --app bm.wsgi`` (or ``bm``).
 
     :return: a list of ``click.Command`` (a ``click.Group`` for several).
     """

@@ -1,4 +1,4 @@
-"""``flask --app wsgi xero ...``: sync in the foreground, show the connection."""
+"""``bm xero ...`` (``flask --app bm.wsgi xero ...``): sync in the foreground, show the connection."""
 import click
 from flask.cli import AppGroup
 

@@ -45,10 +45,10 @@ def cluster(app, sandbox, make_user):
            "REDIS_URL": redis_url, "XERO_BASE_URL": sandbox.url, "XERO_CLIENT_ID": "sandbox-app",
            "XERO_CLIENT_SECRET": "sandbox-secret", "XERO_HTTP_BACKOFF": "0.05", "BM_LOG_LEVEL": "WARNING"}
     ports = [free_port(), free_port()]
-    processes = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port),
+    processes = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bm.wsgi", "run", "--port", str(port),
                                    "--no-reload"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for port in ports]
-    processes += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+    processes += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bm.wsgi", "worker"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
     for port in ports:
         deadline = time.monotonic() + 30
@@ -155,7 +155,7 @@ def test_four_workers_two_web_processes_and_editing_users(integrate, app, cluste
 
 REFRESH_RACE = """
 import sys, time
-from wsgi import app
+from bm.wsgi import app
 with app.app_context():
     from plugins.xero.oauth import client_for
     from plugins.xero.outbox import active_connection

@@ -46,7 +46,7 @@ class Worker:
         self.tenant_id = db.session.scalar(select(XeroConnection.tenant_id))
         self.first_run, self.calls_before = last_run_id(), self.sandbox.stats()["calls"]
         db.session.commit()
-        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "xero", "sync"], cwd=ROOT,
+        self.process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "bm.wsgi", "xero", "sync"], cwd=ROOT,
                                         env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         return self
 

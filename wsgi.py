@@ -1,3 +1,0 @@
-from bm import create_app
-
-app = create_app()
