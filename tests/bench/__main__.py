@@ -1,8 +1,9 @@
 """`make bench`: run every benchmark module's run(), print a table, write results.json.
 
-``python -m tests.bench [--quick] [matching sync pages]`` runs only the named ones. ``--quick``
-(`make bench-quick`, run by CI) runs the same code paths at tiny sizes in a minute or two, so a
-broken benchmark fails CI; its figures mean nothing and are not written to results.json.
+``python -m tests.bench [--quick] [matching sync pages sandbox]`` runs only the named ones.
+``--quick`` (`make bench-quick`, run by CI) runs the same code paths at tiny sizes in a minute
+or two, so a broken benchmark fails CI; its figures mean nothing and are not written to
+results.json.
 Each row is ``{name, value, unit, baseline, ratio}``; a row may add a ``detail`` sentence,
 which is printed under the table but not written to results.json.
 """
@@ -15,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ("matching", "sync", "pages")
+MODULES = ("matching", "sync", "pages", "sandbox")
 RESULTS = Path(__file__).with_name("results.json")
 FIELDS = ("name", "value", "unit", "baseline", "ratio")
 

@@ -9,7 +9,8 @@ from .helpers import XeroApp
 
 
 def test_seed_makes_customers_and_non_customers(sandbox, xero):
-    # How fast it is belongs to `make bench`: a wall clock on a shared machine proves nothing.
+    # How fast it is belongs to `make bench` (tests/bench/bench_sandbox.py): a wall clock on a
+    # shared machine proves nothing.
     result = sandbox.seed(contacts=20000, customers=15000, invoices=20, bank_accounts=1)
     assert (result["contacts"], result["customers"]) == (20000, 15000)
     customers = xero.get("Contacts", params={"where": "IsCustomer==true", "page": 1}).json()
