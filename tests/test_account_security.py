@@ -186,7 +186,7 @@ def gunicorn(app, make_user):
     redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BM_INSTANCE_PATH": app.instance_path,
            "REDIS_URL": redis_url, "BM_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "bm.wsgi:app"],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(f"{base}/login")
