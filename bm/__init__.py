@@ -12,6 +12,7 @@ from .config import from_environment
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .hookspecs import hookimpl
 from .inputs import RecordIdConverter
+from .localtime import parse_zone
 from .plugins import Plugins
 
 __all__ = ["create_app", "hookimpl"]
@@ -25,6 +26,7 @@ def create_app(config=None):
     app.config.update(from_environment(app.instance_path))
     app.config.update(config or {})
     app.url_map.converters["int"] = RecordIdConverter  # before any blueprint adds its rules
+    parse_zone(app.config["BM_TIMEZONE"])  # an unknown zone stops the app here, saying which setting
     logging.basicConfig(level=os.environ.get("BM_LOG_LEVEL", "INFO"))
 
     db.init_app(app)

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .localtime import zone_name_from_environment
+
 
 def _instance_secret(instance_path, name):
     """Return a random secret kept in the instance folder, created on first use."""
@@ -33,6 +35,7 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "BM_APP_NAME": os.environ.get("BM_APP_NAME", "BrightManager"),
+        "BM_TIMEZONE": zone_name_from_environment(),
         "BM_PAGE_SIZE": int(os.environ.get("BM_PAGE_SIZE", "50")),
         "BM_LOGIN_ATTEMPTS": int(os.environ.get("BM_LOGIN_ATTEMPTS", "5")),
         "BM_LOGIN_ADDRESS_ATTEMPTS": int(os.environ.get("BM_LOGIN_ADDRESS_ATTEMPTS", "20")),

@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest
 from . import submissions
 from .auth import public
 from .extensions import htmx
+from .localtime import local_time
 
 bp = Blueprint("views", __name__)
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def install(app):
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["combine_page"] = lambda args, number: {**args, "page": number}
 
     @app.context_processor

@@ -1,4 +1,5 @@
 """Why an invoice is not (yet) in Xero, in words the invoice page and its badge show."""
+from bm.localtime import local_time
 from bm.models import utcnow
 
 from .outbox import active_connection, live_link, waiting_entry
@@ -40,7 +41,7 @@ def why_not_in_xero(invoice):
     if entry.state == "attention":
         return "refused", entry.last_error
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
-        return "daily_limit", f"{connection.daily_limit_until:%H:%M} UTC"
+        return "daily_limit", local_time(connection.daily_limit_until, "%H:%M")
     return "waiting", ""
 
 

@@ -10,6 +10,7 @@ from flask import url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from bm.localtime import local_time
 from bm.models import utcnow
 from bm.ui import Action
 from bm.extensions import db
@@ -54,7 +55,7 @@ def diagnose_client(client):
                          _reconnect())
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
         return Diagnosis("waiting", f"Xero's daily limit of calls for this organisation is used up; syncing "
-                                    f"resumes at {connection.daily_limit_until:%H:%M} UTC. Nothing is lost.")
+                                    f"resumes at {local_time(connection.daily_limit_until, '%H:%M')}. Nothing is lost.")
     if entry is not None and entry.state == "attention":
         holder = entry.detail.get("holder_contact_id") if entry.detail else None
         actions = []

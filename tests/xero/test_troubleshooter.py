@@ -1,6 +1,9 @@
 """"Why isn't this in Xero?" on the client file answers from live state, with the fix."""
 import re
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bm import services
@@ -9,6 +12,12 @@ from bm.models import Client
 from plugins.xero.models import ContactLink
 
 XERO = "/tools/integrations/xero"
+ZONE = "Pacific/Auckland"  # the practice's time zone: never the same hour as UTC
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "BM_TIMEZONE": ZONE}
 
 
 def panel(admin, name):
@@ -86,4 +95,5 @@ def test_an_invoice_waiting_behind_the_daily_limit_says_when_it_goes(integrated,
     connection.daily_limit_until = utcnow() + timedelta(hours=2)
     db.session.commit()
     page = admin.get(f"/invoices/{invoice.id}").get_data(as_text=True)
-    assert "daily limit" in page and f"{connection.daily_limit_until:%H:%M} UTC" in page
+    resumes = connection.daily_limit_until.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(ZONE))
+    assert "daily limit" in page and f"Syncing resumes at {resumes:%H:%M %Z}" in page

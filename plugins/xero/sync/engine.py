@@ -8,6 +8,7 @@ from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
 from bm.extensions import db
+from bm.localtime import local_time
 from bm.models import utcnow
 
 from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
@@ -161,7 +162,7 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
         return _finish(run, "skipped", "The integration is not connected.")
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
         return _finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
-                                       f"{connection.daily_limit_until:%H:%M} UTC.")
+                                       f"{local_time(connection.daily_limit_until, '%H:%M')}.")
     try:
         with organisation_lock(redis, connection.tenant_id, lock_seconds):
             recorder = RunRecorder(run)
@@ -175,7 +176,7 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
         connection = db.session.get(XeroConnection, connection_id)
         connection.daily_limit_until = utcnow() + timedelta(seconds=exc.retry_after)
         return _finish(run, "stopped", f"Xero's daily limit was reached; the work done is kept and "
-                                       f"syncing resumes at {connection.daily_limit_until:%H:%M} UTC.")
+                                       f"syncing resumes at {local_time(connection.daily_limit_until, '%H:%M')}.")
     except InvalidGrant:
         db.session.rollback()
         return _finish(run, "failed", "Xero refused the integration's authorisation: reconnect to continue.")
