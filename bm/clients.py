@@ -3,11 +3,13 @@ import base64
 import binascii
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from . import services, submissions
 from .csvimport import CSVError, parse_clients_csv
 from .extensions import db
+from .history_views import panel_context
 from .models import Client, Invoice
 from .pagination import paginate
 from .plugins import current_plugins
@@ -58,7 +60,7 @@ def new():
             return earlier
         values = request.form.to_dict()
         try:
-            client = services.create_client(values)
+            client = services.create_client(values, actor=current_user)
             location = submissions.record(url_for("clients.show", client_id=client.id))
             db.session.commit()
             flash(f"Client {client.name} created.", "success")
@@ -81,6 +83,7 @@ def show(client_id):
         "clients/show.html", client=client, invoices=invoices,
         actions=plugins.collect("client_actions", client=client),
         panels=plugins.collect("client_panels", client=client),
+        **panel_context("client", client.id, url_for("history.client_history", record_id=client.id)),
     )
 
 
@@ -92,7 +95,7 @@ def edit(client_id):
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            services.update_client(client, values, expected_version=values.get("version"))
+            services.update_client(client, values, expected_version=values.get("version"), actor=current_user)
             db.session.commit()
             flash("Client saved.", "success")
             return redirect(url_for("clients.show", client_id=client.id))
@@ -116,7 +119,7 @@ def unarchive(client_id):
 
 def _set_archived(client_id, archived, message):
     client = get_client_or_404(client_id)
-    services.set_client_archived(client, archived)
+    services.set_client_archived(client, archived, actor=current_user)
     db.session.commit()
     flash(message.format(name=client.name), "success")
     return redirect(url_for("clients.show", client_id=client.id))
@@ -141,7 +144,7 @@ def import_confirm():
         data = b""
     try:
         rows, _ignored = parse_clients_csv(data)
-        clients = services.import_clients(rows)
+        clients = services.import_clients(rows, actor=current_user)
         db.session.commit()
     except (CSVError, services.ImportRejected):
         db.session.rollback()

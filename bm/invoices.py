@@ -3,11 +3,13 @@ import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from . import services, submissions
 from .clients import client_query, get_client_or_404
 from .extensions import db
+from .history_views import panel_context
 from .inputs import record_id
 from .models import Client, Invoice
 from .pagination import paginate
@@ -66,7 +68,7 @@ def new():
             return earlier
         values = request.form.to_dict() | {"lines": lines_from_form(request.form)}
         try:
-            invoice = services.create_invoice(client, values)
+            invoice = services.create_invoice(client, values, actor=current_user)
             location = submissions.record(url_for("invoices.show", invoice_id=invoice.id))
             db.session.commit()
             flash(f"Invoice {invoice.number} saved as a draft.", "success")
@@ -100,6 +102,7 @@ def render_invoice(invoice, errors=None, payment=None, status=200):
         lock_reason=services.invoice_lock_reason(invoice),
         badges=plugins.collect("invoice_badges", invoice=invoice),
         panels=plugins.collect("invoice_panels", invoice=invoice),
+        **panel_context("invoice", invoice.id, url_for("history.invoice_history", record_id=invoice.id)),
     ), status
 
 
@@ -118,7 +121,7 @@ def edit(invoice_id):
     if request.method == "POST":
         values = request.form.to_dict() | {"lines": lines_from_form(request.form)}
         try:
-            services.update_invoice(invoice, values, expected_version=values.get("version"))
+            services.update_invoice(invoice, values, expected_version=values.get("version"), actor=current_user)
             db.session.commit()
             flash("Invoice saved.", "success")
             return redirect(url_for("invoices.show", invoice_id=invoice.id))
@@ -132,7 +135,7 @@ def edit(invoice_id):
 def _change_status(invoice_id, change, done_message):
     invoice = get_invoice_or_404(invoice_id)
     try:
-        change(invoice)
+        change(invoice, actor=current_user)
         db.session.commit()
         flash(done_message.format(number=invoice.number), "success")
     except services.ValidationError as exc:
@@ -161,7 +164,7 @@ def record_payment(invoice_id):
     if earlier:
         return earlier
     try:
-        services.record_payment(invoice, request.form.to_dict())
+        services.record_payment(invoice, request.form.to_dict(), actor=current_user)
         location = submissions.record(url_for("invoices.show", invoice_id=invoice.id))
         db.session.commit()
         flash("Payment recorded.", "success")

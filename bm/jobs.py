@@ -124,12 +124,13 @@ def run_worker(app, burst=False, with_periodic=True):
 
 
 def enqueue_due_periodic_jobs(app):
-    """Queue each enabled plugin's periodic job whose interval has passed, once across workers."""
+    """Queue each periodic job (the core's, then enabled plugins') whose interval has passed, once across workers."""
+    from .history import PRUNE_JOB
     from .plugins import current_plugins
 
     with app.app_context():
         connection = redis_connection(app)
-        for job in current_plugins().collect("periodic_jobs"):
+        for job in [PRUNE_JOB, *current_plugins().collect("periodic_jobs")]:
             interval = job.interval() if callable(job.interval) else job.interval
             if not interval:
                 continue

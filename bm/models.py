@@ -200,6 +200,9 @@ class PracticeSettings(db.Model):
     invoice_prefix = db.Column(db.String(20), nullable=False, default="BM-")
     invoice_next_number = db.Column(db.Integer, nullable=False, default=1)
     payment_terms_days = db.Column(db.Integer, nullable=False, default=14)
+    history_days = db.Column(db.Integer, nullable=False, default=365, server_default="365")
+    practice_name = db.Column(db.String(255), nullable=False, default="", server_default="")
+    practice_address = db.Column(db.Text, nullable=False, default="", server_default="")
 
 
 class Invoice(db.Model):
@@ -271,6 +274,28 @@ class Payment(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     invoice = db.relationship("Invoice", back_populates="payments")
+
+
+class HistoryEntry(db.Model):
+    """One field of a client or invoice changed: by whom, when, before and after.
+
+    ``actor`` is the user's name (or email) at the time, or what acted for nobody in
+    particular ("Xero sync", "System"); ``user_id`` is set when a user did it.
+    """
+
+    __tablename__ = "history_entries"
+
+    id = db.Column(db.Integer, primary_key=True)
+    record_kind = db.Column(db.String(16), nullable=False)
+    record_id = db.Column(db.Integer, nullable=False)
+    field = db.Column(db.String(64), nullable=False)
+    before = db.Column(db.Text, nullable=False, default="")
+    after = db.Column(db.Text, nullable=False, default="")
+    actor = db.Column(db.String(255), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_history_entries_record", "record_kind", "record_id", "changed_at"),)
 
 
 class PluginState(db.Model):

@@ -4,6 +4,8 @@ Each function validates, changes the session, flushes, and fires the lifecycle h
 inside the caller's transaction: the caller commits (views do so once per request), so a
 plugin's staged rows commit or roll back together with the change that caused them.
 Invalid input raises ``ValidationError`` with a message per field; nothing is changed then.
+Every change to a client or invoice is written to its history (``bm.history``) in the same
+transaction, with the ``actor`` who made it: a ``User``, a label such as "Xero sync", or None.
 """
 import re
 import secrets
@@ -17,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
 from zxcvbn import zxcvbn
 
+from . import history
 from .extensions import db
 from .inputs import ASCII_DIGITS, whole_number
 from .models import (
@@ -119,25 +122,28 @@ def next_client_reference():
     return f"C{(max(numbers, default=0) + 1):04d}"
 
 
-def create_client(data, source="user"):
+def create_client(data, source="user", actor=None):
     """Create a client from a dict of its fields; fires ``client_created``.
 
     :param data: field values (``Client.EDITABLE_FIELDS``); a blank reference gets the next one.
     :param source: ``"user"`` or the name of the plugin creating it.
+    :param actor: who is creating it, for the history (see the module's docstring).
     :return: the new, flushed ``Client``.
     """
     client = Client(**clean_client_data(data))
     db.session.add(client)
     db.session.flush()
+    history.record("client", client.id, "created", "", client.name, actor)
     current_plugins().fire("client_created", client=client, source=source)
     return client
 
 
-def update_client(client, data, source="user", expected_version=None):
+def update_client(client, data, source="user", expected_version=None, actor=None):
     """Change a client's fields; fires ``client_updated`` with the changed fields.
 
     :param data: the fields to change (others are left alone).
     :param expected_version: the version the user edited; a newer one raises ConflictError.
+    :param actor: who is changing it, for the history.
     :return: ``{field: (old, new)}``, empty when nothing changed.
     """
     _check_version(expected_version, client, "client")
@@ -151,16 +157,18 @@ def update_client(client, data, source="user", expected_version=None):
         setattr(client, field, new)
     if changes:
         _flush_versioned("client")
+        history.record_changes("client", client.id, changes, actor)
         current_plugins().fire("client_updated", client=client, changes=changes, source=source)
     return changes
 
 
-def set_client_archived(client, archived, source="user"):
+def set_client_archived(client, archived, source="user", actor=None):
     """Archive or unarchive a client; fires ``client_archived`` and ``client_updated``."""
     if client.archived == archived:
         return
     client.archived = archived
     db.session.flush()
+    history.record("client", client.id, "archived", not archived, archived, actor)
     if archived:
         current_plugins().fire("client_archived", client=client)
     current_plugins().fire(
@@ -168,10 +176,11 @@ def set_client_archived(client, archived, source="user"):
     )
 
 
-def import_clients(rows):
+def import_clients(rows, actor=None):
     """Create clients from parsed CSV rows, all or nothing; fires ``clients_imported`` once.
 
     :param rows: a list of dicts of client fields.
+    :param actor: who is importing them, for the history.
     :return: the new clients.
     :raises ImportRejected: with ``row_errors`` ``[(row_number, {field: message})]``.
     """
@@ -183,6 +192,7 @@ def import_clients(rows):
         client = Client(**clean_client_data(row))
         db.session.add(client)
         db.session.flush()
+        history.record("client", client.id, "created", "", f"{client.name} (imported)", actor)
         clients.append(client)
     current_plugins().fire("clients_imported", clients=clients)
     return clients
@@ -253,7 +263,10 @@ def single_row(model):
 
 
 def update_practice_settings(data):
-    """Change the invoice prefix, next number and payment terms; raise ValidationError if bad."""
+    """Change the invoice numbering, payment terms, history retention and the practice's name and address.
+
+    A field missing from ``data`` is left as it is; raise ValidationError if any is bad.
+    """
     errors = {}
     prefix = (data.get("invoice_prefix") or "").strip()
     if len(prefix) > 20:
@@ -266,12 +279,27 @@ def update_practice_settings(data):
         errors["payment_terms_days"] = "Enter a number of days from 0 to 365."
     if "\x00" in prefix:
         errors["invoice_prefix"] = NUL_MESSAGE
+    values = {}
+    if "history_days" in data:
+        values["history_days"] = whole_number(data.get("history_days"), 1, 3650)
+        if values["history_days"] is None:
+            errors["history_days"] = "Enter a number of days from 1 to 3650."
+    for field in ("practice_name", "practice_address"):
+        if field in data:
+            values[field] = str(data[field] or "").strip().replace("\r\n", "\n")
+            limit = _column_length(PracticeSettings, field)
+            if "\x00" in values[field]:
+                errors[field] = NUL_MESSAGE
+            elif limit and len(values[field]) > limit:
+                errors[field] = f"Use at most {limit} characters."
     if errors:
         raise ValidationError(errors)
     settings = practice_settings()
     settings.invoice_prefix, settings.invoice_next_number, settings.payment_terms_days = (
         prefix, next_number, terms,
     )
+    for field, value in values.items():
+        setattr(settings, field, value)
 
 
 def take_invoice_number():
@@ -399,7 +427,7 @@ def line_dicts(invoice):
     ]
 
 
-def create_invoice(client, data, source="user", number=None, status="draft"):
+def create_invoice(client, data, source="user", number=None, status="draft", actor=None):
     """Raise an invoice for a client; fires ``invoice_created``.
 
     :param data: ``date``, ``due_date``, ``reference`` and ``lines`` (dicts of description,
@@ -407,6 +435,7 @@ def create_invoice(client, data, source="user", number=None, status="draft"):
     :param number: the number to use (a plugin bringing in another system's invoice); when
         None the next practice number is taken.
     :param status: the starting status (plugins may bring in approved invoices).
+    :param actor: who is raising it, for the history.
     """
     if client.archived and source == "user":
         raise ValidationError({"_form": "This client is archived; unarchive them to invoice."})
@@ -423,6 +452,7 @@ def create_invoice(client, data, source="user", number=None, status="draft"):
     _set_lines(invoice, lines)
     db.session.add(invoice)
     db.session.flush()
+    history.record("invoice", invoice.id, "created", "", f"{number} for {client.name}, total {invoice.total}", actor)
     current_plugins().fire("invoice_created", invoice=invoice, source=source)
     return invoice
 
@@ -434,7 +464,7 @@ def invoice_lock_reason(invoice):
     return current_plugins().first("invoice_lock_reason", invoice=invoice)
 
 
-def update_invoice(invoice, data, source="user", expected_version=None):
+def update_invoice(invoice, data, source="user", expected_version=None, actor=None):
     """Edit an invoice's dates, reference, number or lines; fires ``invoice_updated``.
 
     Users may edit drafts only; a plugin (``source`` not "user") may update any invoice it
@@ -465,46 +495,48 @@ def update_invoice(invoice, data, source="user", expected_version=None):
             changes["lines"] = (old_lines, line_dicts(invoice))
     if changes:
         _flush_versioned("invoice")
+        history.record_changes("invoice", invoice.id, changes, actor)
         current_plugins().fire("invoice_updated", invoice=invoice, changes=changes, source=source)
     return changes
 
 
-def _set_status(invoice, status, source):
+def _set_status(invoice, status, source, actor):
     old = invoice.status
     invoice.status = status
     db.session.flush()
+    history.record("invoice", invoice.id, "status", Invoice.STATUS_LABELS[old], Invoice.STATUS_LABELS[status], actor)
     current_plugins().fire(
         "invoice_updated", invoice=invoice, changes={"status": (old, status)}, source=source
     )
 
 
-def approve_invoice(invoice, source="user"):
+def approve_invoice(invoice, source="user", actor=None):
     """Approve a draft so it awaits payment; fires ``invoice_updated``."""
     if invoice.status != "draft":
         raise ValidationError({"_form": "Only a draft invoice can be approved."})
     if not invoice.lines:
         raise ValidationError({"_form": "Add at least one line before approving."})
-    _set_status(invoice, "paid" if invoice.amount_due <= 0 else "awaiting_payment", source)
+    _set_status(invoice, "paid" if invoice.amount_due <= 0 else "awaiting_payment", source, actor)
 
 
-def void_invoice(invoice, source="user"):
+def void_invoice(invoice, source="user", actor=None):
     """Void an invoice that has no payments; fires ``invoice_updated``."""
     if invoice.status == "void":
         raise ValidationError({"_form": "This invoice is already void."})
     if invoice.amount_paid > 0:
         raise ValidationError({"_form": "An invoice with payments cannot be voided."})
-    _set_status(invoice, "void", source)
+    _set_status(invoice, "void", source, actor)
 
 
-def set_invoice_status(invoice, status, source):
+def set_invoice_status(invoice, status, source, actor=None):
     """Set an invoice's status as another system reports it (plugins only)."""
     if status not in Invoice.STATUSES:
         raise ValueError(f"unknown invoice status {status!r}")
     if invoice.status != status:
-        _set_status(invoice, status, source)
+        _set_status(invoice, status, source, actor)
 
 
-def record_payment(invoice, data, source="user"):
+def record_payment(invoice, data, source="user", actor=None):
     """Record a (possibly partial) payment; fires ``payment_recorded``.
 
     :param data: ``date``, ``amount`` and ``reference``.
@@ -524,7 +556,9 @@ def record_payment(invoice, data, source="user"):
     payment = Payment(invoice=invoice, date=paid_on, amount=amount, reference=reference)
     db.session.add(payment)
     invoice.amount_paid = invoice.amount_paid + amount
+    history.record("invoice", invoice.id, "payment", "", history.payment_text(amount, paid_on, payment.reference), actor)
     if invoice.amount_due <= 0:
+        history.record("invoice", invoice.id, "status", invoice.status_label, Invoice.STATUS_LABELS["paid"], actor)
         invoice.status = "paid"
     db.session.flush()
     current_plugins().fire("payment_recorded", payment=payment, source=source)

@@ -7,6 +7,8 @@ from .extensions import db
 from .plugins import current_plugins
 
 bp = Blueprint("tools", __name__, url_prefix="/tools")
+SETTINGS_FIELDS = ("practice_name", "practice_address", "invoice_prefix", "invoice_next_number",
+                   "payment_terms_days", "history_days")
 
 
 @bp.route("/integrations")
@@ -46,10 +48,9 @@ def set_plugin(name):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """Show and change the practice's invoice numbering and payment terms."""
+    """Show and change the practice's name and address, invoice numbering, payment terms and history retention."""
     current = services.practice_settings()
-    values = {"invoice_prefix": current.invoice_prefix, "invoice_next_number": current.invoice_next_number,
-              "payment_terms_days": current.payment_terms_days}
+    values = {field: getattr(current, field) for field in SETTINGS_FIELDS}
     errors = {}
     if request.method == "POST":
         values = request.form.to_dict()

@@ -1,4 +1,6 @@
 """Small helpers for the core tests (fixtures are in conftest.py and bm/testing.py)."""
+import html as html_lib
+import re
 import socket
 import time
 
@@ -44,3 +46,12 @@ def wait_until_serving(url, seconds=60):
         except requests.RequestException:
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered {url} within {seconds} s")
+def history_rows(page):
+    """The rows of a page's first history table as ``(who, field, before, after)``, newest first."""
+    table = page[page.index('<table class="table history">'):]
+    table = table[:table.index("</table>")]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        cells = [html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        rows.append(tuple("" if cell == "(empty)" else cell for cell in cells[1:]))
+    return rows

@@ -103,3 +103,25 @@ def test_the_app_works_on_a_freshly_migrated_database(build_app, empty_database,
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_xero_history_retention_moves_to_the_practice_settings_and_back(build_app, empty_database):
+    app = build_app(SQLALCHEMY_DATABASE_URI=empty_database)
+    runner = app.test_cli_runner()
+    for revision in ("7a1c3e9b2d40", "2da2a73785e4"):  # the core and the Xero branch before the move
+        assert runner.invoke(args=["db", "upgrade", revision]).exit_code == 0
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO xero_settings (id, client_sync_enabled, sync_interval_minutes, invoice_sync_enabled, "
+            "default_bank_account_id, default_bank_account_name, sales_account_code, default_tax_type, history_days) "
+            "VALUES (1, true, 15, false, '', '', '200', '', 30)"))
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SELECT history_days FROM practice_settings WHERE id = 1")).scalar() == 30
+        assert "history_days" not in {c["name"] for c in inspect(connection).get_columns("xero_settings")}
+        connection.execute(text("UPDATE practice_settings SET history_days = 90"))
+        connection.commit()
+    assert runner.invoke(args=["db", "downgrade", "2da2a73785e4"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SELECT history_days FROM xero_settings WHERE id = 1")).scalar() == 90
+        db.engine.dispose()

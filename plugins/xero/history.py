@@ -1,19 +1,23 @@
-"""Sync history: what each sync run changed, field by field, which side it came from, and for how long it is kept.
+"""Sync history: what each sync run changed, field by field, on which side.
 
 The sync stages a ``FieldChange`` row where it applies a change (``record``), in the same
 transaction as the change itself, so the history commits or rolls back with what it describes.
+This is the sync's own log, by run and side (what reached Xero as well as what came from it),
+and it undoes Link all. Each client's and invoice's history, whoever changed it, is the core's
+(``bm.history``, written by the services with the actor ``SYNC_ACTOR``), which also owns how
+values read and the one retention setting that both histories follow.
 """
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Text, and_, cast, delete, func, or_, select, update
 
 from bm.extensions import db
+from bm.history import as_text, cutoff, lines_summary, lines_total, payment_text, retention_days  # noqa: F401
 from bm.models import Client, Invoice, utcnow
 
-from .models import FieldChange, SyncRun, XeroSettings
+from .models import FieldChange, SyncRun
 
 SIDES = {"xero": "Xero", "practice": "Practice"}
 RUN_STATES = ("queued", "running", "finished", "skipped", "stopped", "failed", "abandoned")
@@ -25,10 +29,7 @@ FIELD_LABELS = {
     "status": "Status", "number": "Number", "date": "Date", "due_date": "Due date", "reference": "Reference",
     "lines": "Lines", "total": "Total", "payment": "Payment", "xero_draft": "Draft in Xero",
 }
-MAX_VALUE = 2000
-CENT = Decimal("0.01")
-PANEL_SIZE = 10
-DEFAULT_DAYS = 365
+SYNC_ACTOR = "Xero sync"  # who the core history says made the sync's changes to practice records
 
 
 # -- recording ------------------------------------------------------------------------------------
@@ -64,53 +65,6 @@ def record_changes(run, record_kind, record_id, changes, source, conflicts=()):
 def _run_id(run):
     run = getattr(run, "run", run)
     return getattr(run, "id", None) if isinstance(run, SyncRun) else None
-
-
-def as_text(value):
-    """A value as the history shows it."""
-    if value is None:
-        return ""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)[:MAX_VALUE]
-
-
-def _number(value):
-    """A quantity or rate without trailing zeros (2, 1.5, 20)."""
-    value = _dec(value)
-    return f"{value.normalize():f}"
-
-
-def lines_summary(lines):
-    """Invoice lines in one line of text: ``2 lines: Accounts 2 × 150 @ 20%; ...``."""
-    lines = list(lines or [])
-    if not lines:
-        return "no lines"
-    parts = [f"{line.get('description', '')} {_number(line.get('quantity'))} × "
-             f"{_dec(line.get('unit_price')).quantize(CENT)} @ {_number(line.get('tax_rate'))}%" for line in lines]
-    return f"{len(lines)} line{'' if len(lines) == 1 else 's'}: " + "; ".join(parts)
-
-
-def lines_total(lines):
-    """The tax-inclusive total of line dicts, rounded per line as the practice does."""
-    total = Decimal(0)
-    for line in lines or []:
-        amount = (_dec(line.get("quantity")) * _dec(line.get("unit_price"))).quantize(CENT, rounding=ROUND_HALF_UP)
-        total += amount + (amount * _dec(line.get("tax_rate")) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    return total.quantize(CENT)
-
-
-def _dec(value):
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except ArithmeticError:
-        return Decimal(0)
-
-
-def payment_text(amount, day, reference=""):
-    """A payment as the history shows it."""
-    text = f"{_dec(amount).quantize(CENT)} on {as_text(day)}"
-    return f"{text} ({reference})" if reference else text
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -191,12 +145,6 @@ def _start_of(day):
     return datetime(day.year, day.month, day.day)
 
 
-def latest_changes(record_kind, record_id, limit=PANEL_SIZE):
-    """The newest field changes of one client or invoice (for its "Xero sync history" panel)."""
-    return db.session.scalars(changes_query(ChangeFilters(record_kind=record_kind, record_id=record_id))
-                              .limit(limit)).all()
-
-
 def record_names(changes):
     """``{(kind, id): name}`` for the records these changes belong to (client name, invoice number)."""
     client_ids = {c.record_id for c in changes if c.record_kind == "client"}
@@ -234,13 +182,7 @@ def duration(run):
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
-# -- retention ------------------------------------------------------------------------------------
-
-
-def retention_days():
-    """How many days of history are kept (Integration Settings), read without creating the settings row."""
-    settings = db.session.get(XeroSettings, 1)
-    return settings.history_days if settings is not None and settings.history_days else DEFAULT_DAYS
+# -- retention (the core's setting) ------------------------------------------------------------------
 
 
 def prune(days=None, now=None):
@@ -248,11 +190,11 @@ def prune(days=None, now=None):
 
     Two indexed DELETEs; the newest run and runs still queued or running are always kept.
     """
-    cutoff = (now or utcnow()) - timedelta(days=days or retention_days())
+    oldest_kept = cutoff(now, days)
     newest = db.session.scalar(select(func.max(SyncRun.id)))
-    old_runs = select(SyncRun.id).where(SyncRun.queued_at < cutoff, SyncRun.state.not_in(("queued", "running")),
+    old_runs = select(SyncRun.id).where(SyncRun.queued_at < oldest_kept, SyncRun.state.not_in(("queued", "running")),
                                         SyncRun.id != newest)
-    changes = db.session.execute(delete(FieldChange).where(FieldChange.changed_at < cutoff)).rowcount
+    changes = db.session.execute(delete(FieldChange).where(FieldChange.changed_at < oldest_kept)).rowcount
     # a long run may straddle the cutoff: its younger changes stay, without their run
     db.session.execute(update(FieldChange).where(FieldChange.run_id.in_(old_runs)).values(run_id=None))
     runs = db.session.execute(delete(SyncRun).where(SyncRun.id.in_(old_runs.scalar_subquery()))).rowcount

@@ -1,5 +1,4 @@
-"""Tools > Integrations > Xero > Sync history and Preview sync; the "Xero sync history" panels."""
-import functools
+"""Tools > Integrations > Xero > Sync history and Preview sync."""
 import uuid
 from datetime import date
 
@@ -13,7 +12,6 @@ from bm.extensions import db, htmx
 from bm.jobs import enqueue, redis_connection
 from bm.pagination import paginate
 from bm.plugins import current_plugins
-from bm.ui import Panel
 
 from . import history
 from .models import SyncRun, XeroConnection
@@ -102,41 +100,6 @@ def _record_title(filters):
                                                    "record_id": filters.record_id})()])
     name = names.get((filters.record_kind, filters.record_id))
     return f"{'Client' if filters.record_kind == 'client' else 'Invoice'} {name}" if name else ""
-
-
-# -- panels on the client file and the invoice page -----------------------------------------------
-
-
-def history_panel(record_kind, record_id):
-    """The "Xero sync history" panel for a record with recorded changes, or None."""
-    changes = history.latest_changes(record_kind, record_id)
-    if not changes:
-        return None
-    return Panel(title="Xero sync history", template="xero/_history_panel.html", context={
-        "changes": changes, "history": history,
-        "more_url": url_for("xero_history.history_changes", kind=record_kind, record_id=record_id)})
-
-
-def with_client_history(hook):
-    """Add the "Xero sync history" panel to what a ``client_panels`` implementation returns."""
-
-    @functools.wraps(hook)
-    def client_panels(client):
-        panel = history_panel("client", client.id)
-        return list(hook(client=client) or []) + ([panel] if panel else [])
-
-    return client_panels
-
-
-def with_invoice_history(hook):
-    """Add the "Xero sync history" panel to what an ``invoice_panels`` implementation returns."""
-
-    @functools.wraps(hook)
-    def invoice_panels(invoice):
-        panel = history_panel("invoice", invoice.id)
-        return list(hook(invoice=invoice) or []) + ([panel] if panel else [])
-
-    return invoice_panels
 
 
 # -- preview sync ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 import dataclasses
 from datetime import timedelta
 
+from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from bm import services
@@ -66,7 +67,7 @@ def merge(tenant_id, contact, client, use):
     sides = _sides(use, ours, theirs)
     taken = {field: theirs[field] for field in SYNCED_FIELDS if sides[field] == "xero"}
     try:
-        changes = services.update_client(client, taken, source="xero") if taken else {}
+        changes = services.update_client(client, taken, source="xero", actor=current_user) if taken else {}
     except services.ValidationError as exc:
         raise LinkRefused(f"Xero's values cannot be used for {client.name}: {exc}") from None
     agreed = practice_values(client)
@@ -105,7 +106,7 @@ def create_from_contact(tenant_id, contact):
         ContactLink.archived_at.is_(None)))
     if taken:
         raise LinkRefused(f"{contact.name} in Xero is already linked to a client.")
-    client = services.create_client(new_client_values(contact.data), source="xero")
+    client = services.create_client(new_client_values(contact.data), source="xero", actor=current_user)
     link_pair(client, tenant_id, contact.contact_id, practice_values(client))
     return client
 
@@ -337,7 +338,7 @@ def _undo_link(batch, link, outcome):
     current = practice_values(client)
     restore = {change.field: change.before for change in taken if current[change.field] == change.after}
     if restore:
-        services.update_client(client, restore, source="xero")
+        services.update_client(client, restore, source="xero", actor=current_user)
         outcome.restored += len(restore)
     if len(restore) < len(taken):
         outcome.kept.append(client.name)
@@ -380,12 +381,6 @@ def save_settings(settings, form, connection=None, choices=None):
         values["sync_interval_minutes"] = minutes
     except ValueError:
         errors["sync_interval_minutes"] = "Enter a number of minutes from 0 (off) to 1440."
-    if "history_days" in form:
-        days = form["history_days"].strip()
-        if days.isdigit() and 1 <= int(days) <= 3650:
-            values["history_days"] = int(days)
-        else:
-            errors["history_days"] = "Enter a number of days from 1 to 3650."
     if choices is not None:
         invoice_values, invoice_errors = _invoice_settings(form, choices)
         values.update(invoice_values)

@@ -47,7 +47,6 @@ class XeroSettings(db.Model):
     default_bank_account_id = db.Column(db.String(64), nullable=False, default="")
     default_bank_account_name = db.Column(db.String(255), nullable=False, default="")
     sales_account_code = db.Column(db.String(10), nullable=False, default="200")
-    history_days = db.Column(db.Integer, nullable=False, default=365)
     default_tax_type = db.Column(db.String(50), nullable=False, default="")
 
 

@@ -6,7 +6,6 @@ from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
 from . import invoice_status, jobs, troubleshoot
 from .history import prune_history
-from .history_views import with_client_history, with_invoice_history
 from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
@@ -87,7 +86,6 @@ def invoice_badges(invoice):
 
 
 @hookimpl
-@with_invoice_history
 def invoice_panels(invoice):
     connection = active_connection()
     if connection is None:
@@ -119,13 +117,14 @@ def client_actions(client):
     if connection is not None:
         children.append(Action("Open in Xero", url=url_for("xero.open_contact", contact_id=link.contact_id),
                                external=True))
+    children.append(Action("Xero sync history", url=url_for("xero_history.history_changes", kind="client",
+                                                            record_id=client.id)))
     children.append(Action("Unlink", url=url_for("xero.unlink", client_id=client.id), method="post",
                            confirm=f"Unlink {client.name} from Xero? Changes will stop syncing."))
     return [Action("Xero Contact", children=tuple(children))]
 
 
 @hookimpl
-@with_client_history
 def client_panels(client):
     diagnosis = troubleshoot.diagnose_client(client)
     if diagnosis is None:

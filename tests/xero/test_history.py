@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 
 from bm import services
 from bm.extensions import db
-from bm.models import utcnow
+from bm.models import PracticeSettings, utcnow
 from plugins.xero import history
-from plugins.xero.models import FieldChange, SyncRun, XeroSettings
+from plugins.xero.models import FieldChange, SyncRun
+
+from tests.support import history_rows
 
 from .support import client_named, contact_id_of, contact_of, html
 from .test_invoice_sync import approve_in_xero, enable_invoice_sync, in_xero_ui, link_of, pay_in_xero, raise_invoice  # noqa: F401
@@ -46,11 +48,14 @@ def test_history_shows_each_field_change_with_its_side(northwind, admin, sync_no
                     ("phone", old_phone, "020 7946 0999", "xero", False)]
     assert all(c.run_id for c in changes_of("client", northwind.id))
 
+    # The client's one history has both: the user's edit and the sync's change, each with who made it.
     page = html(admin.get(f"/clients/{northwind.id}"))
-    panel = page[page.index("Xero sync history"):]
-    assert "billing@northwind.example.com" in panel and "020 7946 0999" in panel
-    assert "<td>Xero" in panel and "<td>BrightManager" in panel
-    assert f"{XERO}/history/changes?kind=client&amp;record_id={northwind.id}" in panel
+    assert history_rows(page)[:2] == [("Xero sync", "Phone", old_phone, "020 7946 0999"),
+                                      ("admin@example.com", "Email", old_email, "billing@northwind.example.com")]
+    # The sync's own log, both sides, is one click away in the Xero Contact menu.
+    assert f"{XERO}/history/changes?kind=client&amp;record_id={northwind.id}" in page
+    synced = html(admin.get(f"{XERO}/history/changes?kind=client&record_id={northwind.id}"))
+    assert "<td>Xero" in synced and "<td>BrightManager" in synced
 
     only_xero = html(admin.get(f"{XERO}/history/changes?kind=client&record_id={northwind.id}&side=xero"))
     assert "020 7946 0999" in only_xero and "billing@northwind.example.com" not in only_xero
@@ -66,7 +71,7 @@ def test_conflict_is_recorded_on_the_winning_change(northwind, admin, sync_now, 
     [change] = changes_of("client", northwind.id)
     assert (change.field, change.before, change.after, change.source, change.conflict) == (
         "email", "practice@northwind.example.com", "xero@northwind.example.com", "xero", True)
-    assert "Conflict" in html(admin.get(f"/clients/{northwind.id}"))
+    assert "Conflict" in html(admin.get(f"{XERO}/history/changes?kind=client&record_id={northwind.id}"))
     conflicts = html(admin.get(f"{XERO}/history/changes?conflict=1"))
     assert "xero@northwind.example.com" in conflicts
     runs = html(admin.get(f"{XERO}/history?q=changed in both"))
@@ -108,8 +113,11 @@ def test_invoice_history_records_number_status_amounts_and_payments(integrated, 
     assert ("status", "draft", "awaiting_payment", "xero") in rows
     assert ("payment", "", "100.00 on 2026-11-25 (BACS)", "xero") in rows
     page = html(admin.get(f"/invoices/{invoice.id}"))
-    panel = page[page.index("Xero sync history"):]
-    assert "100.00 on 2026-11-25" in panel and "AUTHORISED" in panel
+    rows = history_rows(page)
+    assert ("Xero sync", "Payment", "", "100.00 on 2026-11-25 (BACS)") in rows
+    assert ("Xero sync", "Status", "Draft", "Awaiting payment") in rows
+    assert ("Xero sync", "Number", practice_number, number) in rows
+    assert "AUTHORISED" in html(admin.get(f"{XERO}/history/changes?kind=invoice&record_id={invoice.id}"))
 
     raised = in_xero.raise_invoice(contact_of(client), amount="50.00")
     sync_now()
@@ -155,11 +163,13 @@ def test_history_is_filterable_and_pruned_after_retention(northwind, admin, sync
     in_xero.update_contact(contact_of(northwind), EmailAddress="new@northwind.example.com")
     sync_now()
     assert html(admin.get(f"{XERO}/history?q=nobody-mentions-this")).count("/history/runs/") == 0
-    form = {"client_sync_enabled": "1", "sync_interval_minutes": "15", "history_days": "0"}
-    assert "from 1 to 3650" in html(admin.post(f"{XERO}/settings", form))
-    assert admin.post(f"{XERO}/settings", {**form, "history_days": "30"}).status_code == 302
+    # The one retention setting is the practice's (Settings), for this history and the core's.
+    assert 'href="/tools/settings"' in html(admin.get(f"{XERO}/settings"))
+    form = {"invoice_prefix": "BM-", "invoice_next_number": "1", "payment_terms_days": "14", "history_days": "0"}
+    assert "from 1 to 3650" in html(admin.post("/tools/settings", form))
+    assert admin.post("/tools/settings", {**form, "history_days": "30"}).status_code == 302
     db.session.expire_all()
-    assert db.session.get(XeroSettings, 1).history_days == 30
+    assert db.session.get(PracticeSettings, 1).history_days == 30
 
     # Age everything but the newest run past the retention.
     newest = db.session.scalar(select(func.max(SyncRun.id)))

@@ -176,7 +176,7 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
         if to_practice:
             try:
                 with db.session.begin_nested():
-                    applied = services.update_client(link.client, to_practice, source="xero")
+                    applied = services.update_client(link.client, to_practice, source="xero", actor=history.SYNC_ACTOR)
                     history.record_changes(run, "client", link.client_id, applied, "xero", plan.conflicts)
             except services.ValidationError as exc:
                 run.note_error(f"Skipped Xero's changes to {link.client.name}: {exc}", contact.data)

@@ -244,7 +244,7 @@ def import_invoice(tenant_id, client_id, data, run):
     status = "awaiting_payment" if data.get("Status") in APPROVED_IN_XERO else "draft"
     number = data.get("InvoiceNumber") or f"Xero {data['InvoiceID'][:8]}"
     invoice = services.create_invoice(client, practice_values(tenant_id, data, with_reference=True),
-                                      source="xero", number=number, status=status)
+                                      source="xero", actor=history.SYNC_ACTOR, number=number, status=status)
     link = InvoiceLink(invoice=invoice, tenant_id=tenant_id, xero_invoice_id=data["InvoiceID"], xero_number=number,
                        xero_status=data.get("Status") or "DRAFT", origin="xero",
                        xero_updated_at=naive_utc(xero_date(data.get("UpdatedDateUTC"))))
@@ -273,11 +273,11 @@ def take_xero_changes(link, data, run):
             run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
                            "Xero's values were kept.")
         changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
-                                          source="xero")
+                                          source="xero", actor=history.SYNC_ACTOR)
         history.record_changes(run, "invoice", invoice.id, changes, "xero")
         if invoice.status == "draft":
             history.record(run, "invoice", invoice.id, "status", "draft", "awaiting_payment", "xero")
-            services.set_invoice_status(invoice, "awaiting_payment", source="xero")
+            services.set_invoice_status(invoice, "awaiting_payment", source="xero", actor=history.SYNC_ACTOR)
             run.count("invoices_approved")
         elif changes:
             run.count("invoices_updated")
@@ -288,7 +288,7 @@ def take_xero_changes(link, data, run):
     elif invoice.status == "draft" and waiting is None:
         # A draft edited in Xero (and not here since): bring the edit across.
         changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
-                                          source="xero")
+                                          source="xero", actor=history.SYNC_ACTOR)
         history.record_changes(run, "invoice", invoice.id, changes, "xero")
         if changes:
             run.count("invoices_updated")
@@ -314,7 +314,7 @@ def take_xero_payments(link, data, run):
                            f"the invoice here is {invoice.status_label.lower()} with {invoice.amount_due} due.")
             continue
         payment = services.record_payment(invoice, {"amount": amount, "date": day,
-                                                    "reference": summary.get("Reference") or ""}, source="xero")
+                                                    "reference": summary.get("Reference") or ""}, source="xero", actor=history.SYNC_ACTOR)
         db.session.add(PaymentLink(payment_id=payment.id, tenant_id=link.tenant_id, xero_payment_id=payment_id,
                                    origin="xero"))
         history.record(run, "invoice", invoice.id, "payment", "", history.payment_text(amount, day, payment.reference), "xero")
@@ -552,7 +552,7 @@ def renumber_synced_invoices(tenant_id, run):
         try:
             with db.session.begin_nested():
                 history.record_changes(run, "invoice", invoice.id, services.update_invoice(
-                    invoice, {"number": link.xero_number}, source="xero"), "xero")
+                    invoice, {"number": link.xero_number}, source="xero", actor=history.SYNC_ACTOR), "xero")
         except services.ValidationError as exc:
             run.note_error(f"Invoice {invoice.number} keeps its practice number: {'; '.join(exc.errors.values())}")
     db.session.commit()
