@@ -8,7 +8,9 @@ from sqlalchemy import or_, select
 
 from . import services, submissions
 from .csvimport import CSVError, parse_clients_csv
+from .export import csv_response
 from .extensions import db
+from .history import FIELD_LABELS
 from .history_views import panel_context
 from .models import Client, Invoice
 from .pagination import paginate
@@ -39,15 +41,26 @@ def get_client_or_404(client_id):
     return db.session.get(Client, client_id) or abort(404)
 
 
+def list_filters():
+    """The client list's search and status from the query string (a bad status means active)."""
+    status = request.args.get("status", "active")
+    search = (request.args.get("q") or "").strip()
+    return search, status if status in ("active", "archived", "all") else "active"
+
+
 @bp.route("/")
 def index():
     """List clients, searchable as you type."""
-    search = (request.args.get("q") or "").strip()
-    status = request.args.get("status", "active")
-    if status not in ("active", "archived", "all"):
-        status = "active"
+    search, status = list_filters()
     page = paginate(client_query(search, status))
     return render_template("clients/index.html", page=page, search=search, status=status)
+
+
+@bp.route("/export.csv")
+def export_csv():
+    """Download the clients the list shows (its search and status) as CSV, in the import's columns."""
+    query = client_query(*list_filters()).with_only_columns(*(getattr(Client, f) for f in Client.EDITABLE_FIELDS))
+    return csv_response("clients.csv", [FIELD_LABELS[field] for field in Client.EDITABLE_FIELDS], query)
 
 
 @bp.route("/new", methods=["GET", "POST"])

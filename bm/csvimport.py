@@ -2,6 +2,7 @@
 import csv
 import io
 
+from .csvsafe import restore
 from .models import Client
 
 HEADER_ALIASES = {
@@ -48,7 +49,7 @@ def parse_clients_csv(data):
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CSVError(f"Import at most {MAX_ROWS} clients at a time.")
-            rows.append({column: value for column, value in zip(columns, values) if column})
+            rows.append({column: restore(value) for column, value in zip(columns, values) if column})
     except csv.Error as exc:
         raise CSVError(f"The file could not be read as CSV: {exc}.") from None
     if not rows:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from . import services, submissions
 from .clients import client_query, get_client_or_404
+from .export import csv_response
 from .extensions import db
 from .history_views import panel_context
 from .inputs import record_id
@@ -34,21 +35,49 @@ def get_invoice_or_404(invoice_id):
     return db.session.get(Invoice, invoice_id) or abort(404)
 
 
+def list_filters():
+    """The invoice list's client (or None) and status ("" for any) from the query string."""
+    client_id = request.args.get("client_id", type=record_id)
+    status = request.args.get("status", "")
+    return db.session.get(Client, client_id) if client_id else None, status if status in Invoice.STATUSES else ""
+
+
+def invoice_query(client, status):
+    """Invoices of a client (or all) with a status (or any), newest first."""
+    query = select(Invoice).join(Client)
+    if client:
+        query = query.where(Invoice.client_id == client.id)
+    if status:
+        query = query.where(Invoice.status == status)
+    return query.order_by(Invoice.date.desc(), Invoice.id.desc())
+
+
 @bp.route("/")
 def index():
     """List invoices, filtered by client and status."""
-    query = select(Invoice).join(Client)
-    client_id = request.args.get("client_id", type=record_id)
-    status = request.args.get("status", "")
-    client = db.session.get(Client, client_id) if client_id else None
-    if client:
-        query = query.where(Invoice.client_id == client.id)
-    if status in Invoice.STATUSES:
-        query = query.where(Invoice.status == status)
-    page = paginate(query.order_by(Invoice.date.desc(), Invoice.id.desc()))
+    client, status = list_filters()
+    page = paginate(invoice_query(client, status))
     plugins = current_plugins()
     badges = {invoice.id: plugins.collect("invoice_badges", invoice=invoice) for invoice in page.items}
     return render_template("invoices/index.html", page=page, client=client, status=status, badges=badges)
+
+
+@bp.route("/export.csv")
+def export_csv():
+    """Download the invoices the list shows (its client and status) as CSV."""
+    query = invoice_query(*list_filters()).with_only_columns(*EXPORT_COLUMNS)
+    return csv_response("invoices.csv", EXPORT_HEADER, query, shape=_export_cells)
+
+
+EXPORT_HEADER = ["Number", "Client reference", "Client", "Date", "Due date", "Reference", "Status",
+                 "Subtotal", "Tax", "Total", "Paid", "Due"]
+EXPORT_COLUMNS = (Invoice.number, Client.reference, Client.name, Invoice.date, Invoice.due_date, Invoice.reference,
+                  Invoice.status, Invoice.subtotal, Invoice.tax_total, Invoice.total, Invoice.amount_paid)
+
+
+def _export_cells(row):
+    *cells, status, subtotal, tax, total, paid = row
+    return (*cells, Invoice.STATUS_LABELS[status], subtotal, tax, total, paid, total - paid)
 
 
 @bp.route("/new", methods=["GET", "POST"])
