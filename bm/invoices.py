@@ -128,7 +128,7 @@ def render_invoice(invoice, errors=None, payment=None, status=200):
     return render_template(
         "invoices/show.html", invoice=invoice, errors=errors or {},
         payment=payment or {"date": date.today().isoformat()},
-        lock_reason=services.invoice_lock_reason(invoice),
+        lock_reason=services.invoice_lock_reason(invoice), practice=services.practice_settings(),
         badges=plugins.collect("invoice_badges", invoice=invoice),
         panels=plugins.collect("invoice_panels", invoice=invoice),
         **panel_context("invoice", invoice.id, url_for("history.invoice_history", record_id=invoice.id)),

@@ -284,14 +284,10 @@ def update_practice_settings(data):
         values["history_days"] = whole_number(data.get("history_days"), 1, 3650)
         if values["history_days"] is None:
             errors["history_days"] = "Enter a number of days from 1 to 3650."
-    for field in ("practice_name", "practice_address"):
-        if field in data:
-            values[field] = str(data[field] or "").strip().replace("\r\n", "\n")
-            limit = _column_length(PracticeSettings, field)
-            if "\x00" in values[field]:
-                errors[field] = NUL_MESSAGE
-            elif limit and len(values[field]) > limit:
-                errors[field] = f"Use at most {limit} characters."
+    text = {field: str(data[field] or "").strip().replace("\r\n", "\n")
+            for field in ("practice_name", "practice_address") if field in data}
+    _check_text(PracticeSettings, text, errors)
+    values.update(text)
     if errors:
         raise ValidationError(errors)
     settings = practice_settings()

@@ -102,3 +102,8 @@ document.addEventListener("htmx:afterRequest", (event) => {
     if (flashes && !main.querySelector(":scope > .flashes")) main.prepend(flashes);
   }).finally(() => main.removeAttribute("aria-busy"));
 });
+
+// Print buttons (the invoice page): the print stylesheet leaves out everything but the document.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});

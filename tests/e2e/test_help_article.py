@@ -368,6 +368,42 @@ class TestHelpArticle:
         expect(xero.get_by_role("heading", level=1)).to_contain_text("PAID")
         xero.close()
 
+    def test_the_invoice_history_says_who_changed_what(self, page, axe, screenshots):
+        history = page.locator("#history")
+        expect(history.get_by_role("row", name=re.compile(r"Xero sync Number BM-\d+ INV-\d+"))).to_be_visible()
+        expect(history.get_by_role("row", name=re.compile(r"Demo Admin Payment .*360.00"))).to_be_visible()
+        history.scroll_into_view_if_needed()
+        history.screenshot(path=str(screenshots / "history.png"))
+        invoice_url = page.url
+        history.get_by_role("link", name="Full history, with filters").click()
+        page.get_by_label("Who").select_option(label="Xero sync")
+        expect(page.locator("#history-results").get_by_role("row", name=re.compile("Demo Admin"))).to_have_count(0)
+        expect(page.locator("#history-results").get_by_role("row", name=re.compile("Xero sync Status"))).to_be_visible()
+        axe.check(page, "invoice history")
+        page.goto(invoice_url)
+
+    def test_the_invoice_prints_under_the_practices_letterhead(self, page, screenshots, tmp_path):
+        invoice_url = page.url
+        page.get_by_role("navigation", name="Main").get_by_text("Tools").click()
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_label("Practice name").fill("Ledger & Co Accountants")
+        page.get_by_label("Practice address").fill("1 High Street\nLeeds LS1 1AA")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Settings saved.")).to_be_visible()
+        page.goto(invoice_url)
+        page.emulate_media(media="print")
+        expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+        expect(page.get_by_role("button", name="Print")).to_be_hidden()
+        expect(page.locator("#history")).to_be_hidden()
+        expect(page.get_by_text("Ledger & Co Accountants")).to_be_visible()
+        expect(page.get_by_text("Bill to")).to_be_visible()
+        expect(page.get_by_role("row", name=re.compile("Quarterly VAT return"))).to_be_visible()
+        expect(page.get_by_role("cell", name="BACS 2231")).to_be_visible()
+        page.screenshot(path=str(screenshots / "invoice-print.png"), full_page=True)
+        assert page.pdf(path=str(tmp_path / "invoice.pdf")).startswith(b"%PDF")
+        page.emulate_media(media="screen")
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
     def test_client_file_shows_the_link_and_the_invoices(self, page, axe, screenshots):
         page.get_by_role("link", name="Patel and Sons Ltd").click()
         expect(page.get_by_role("heading", name="Patel and Sons Ltd")).to_be_visible()
