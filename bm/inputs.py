@@ -1,5 +1,6 @@
-"""Reading whole numbers and ids from what a browser sends, within what the database can hold."""
+"""Reading whole numbers, ids and dates from what a browser sends, within what the app can hold."""
 import re
+from datetime import date
 
 from werkzeug.routing import IntegerConverter
 
@@ -15,6 +16,19 @@ def whole_number(text, minimum=0, maximum=LARGEST_ID):
         return None
     number = int(text)
     return number if minimum <= number <= maximum else None
+
+
+# Far enough for any practice's records; a day's arithmetic near date.max would overflow.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def day(text):
+    """Return ``text`` as a date (2026-01-31) from EARLIEST_DATE to LATEST_DATE, else None."""
+    try:
+        value = date.fromisoformat(str(text if text is not None else "").strip())
+    except ValueError:
+        return None
+    return value if EARLIEST_DATE <= value <= LATEST_DATE else None
 
 
 def record_id(text):

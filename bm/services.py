@@ -21,7 +21,7 @@ from zxcvbn import zxcvbn
 
 from . import history
 from .extensions import db
-from .inputs import ASCII_DIGITS, whole_number
+from .inputs import ASCII_DIGITS, EARLIEST_DATE, LATEST_DATE, whole_number
 from .models import (
     ZERO, Client, Invoice, InvoiceLine, Money, PasswordReset, Payment, PracticeSettings, Quantity, User,
     UserSession, token_digest, utcnow,
@@ -30,7 +30,6 @@ from .plugins import current_plugins
 
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 CENT = Decimal("0.01")
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 LARGEST_INVOICE_NUMBER = 999_999_999  # far below the integer column, so taking numbers never overflows
 NUL_MESSAGE = "Remove the invisible control characters (a NUL byte) from this field."
 
