@@ -6,7 +6,7 @@ from bm.jobs import redis_connection
 
 from .config import setting
 from .oauth import client_for
-from .outbox import active_connection
+from .connection import active_connection
 from .sync import engine
 
 xero = AppGroup("xero", help="The Xero integration.")

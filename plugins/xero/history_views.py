@@ -16,7 +16,7 @@ from bm.plugins import current_plugins
 from . import history
 from .models import SyncRun, XeroConnection
 from .oauth import client_for
-from .outbox import active_connection
+from .connection import active_connection
 from .sync.preview import preview_sync
 
 bp = Blueprint("xero_history", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")

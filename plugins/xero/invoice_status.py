@@ -2,8 +2,10 @@
 from bm.localtime import local_time
 from bm.models import utcnow
 
-from .outbox import active_connection, live_link, waiting_entry
-from .sync.invoices import link_of, payment_waits_because, sync_start
+from .connection import active_connection
+from .models import ContactLink, InvoiceLink
+from .outbox import State, is_refused, waiting_entry
+from .sync.invoices import payment_waits_because, sync_start
 
 REASONS = {
     "client_not_linked": "The client isn't linked to a Xero contact.",
@@ -24,21 +26,21 @@ def why_not_in_xero(invoice):
     "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "daily_limit"
     (detail: when syncing resumes), "waiting".
     """
-    if link_of(invoice.id) is not None:
+    if InvoiceLink.for_invoice(invoice.id) is not None:
         return None
     connection = active_connection()
     entry = waiting_entry("invoice", invoice.id)
-    if live_link(invoice.client_id) is None:
+    if ContactLink.live_for(invoice.client_id) is None:
         return "client_not_linked", ""
     if connection is not None and not connection.is_connected:
         return "disconnected", connection.status_reason
     if connection is None or sync_start(connection.tenant_id) is None:
         return "sync_off", ""
-    if invoice.status == "void" and (entry is None or entry.state == "pending"):
+    if invoice.status == "void" and (entry is None or entry.state == State.PENDING):
         return "void", ""
     if entry is None:
         return "before_enabled", ""
-    if entry.state == "attention":
+    if is_refused(entry):
         return "refused", entry.last_error
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
         return "daily_limit", local_time(connection.daily_limit_until, "%H:%M")
@@ -52,7 +54,7 @@ def payments_waiting(invoice):
         entry = waiting_entry("payment", payment.id)
         if entry is None:
             continue
-        if entry.state == "attention":
+        if is_refused(entry):
             waiting.append((payment, f"Xero refused this payment: {entry.last_error}"))
         else:
             waiting.append((payment, payment_waits_because(payment) or "Waiting for the next sync."))

@@ -9,7 +9,7 @@ from bm.plugins import current_plugins
 from .config import setting
 from .models import SyncRun
 from .oauth import client_for
-from .outbox import active_connection, integration_settings
+from .connection import active_connection, integration_settings
 from .sync import engine
 
 STALE_AFTER = timedelta(minutes=30)

@@ -9,7 +9,7 @@ from bm.models import Client
 
 from . import jobs, links
 from .models import LinkBatch, XeroContact
-from .outbox import active_connection
+from .connection import active_connection
 from .sync.fields import SYNCED_FIELDS, client_values, practice_values
 
 bp = Blueprint("xero_linking", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")

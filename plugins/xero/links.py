@@ -16,9 +16,9 @@ from bm.jobs import redis_connection
 
 from .api import XeroError
 from .history import retention_days
-from .models import ContactLink, FieldChange, InvoiceLink, LinkBatch, MatchSuggestion, OutboxEntry, XeroContact
+from .models import ContactLink, FieldChange, InvoiceLink, LinkBatch, MatchSuggestion, XeroContact
 from .oauth import client_for, decrypt_tokens
-from .outbox import live_link, open_entry, waiting_entry
+from .outbox import drop_all_open, drop_open, finish_open, open_count, open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.engine import SyncBusy, organisation_lock
 from .sync.contacts import link_pair
@@ -41,7 +41,7 @@ class LinkRefused(Exception):
 
 
 def _check_free(tenant_id, contact, client):
-    if live_link(client.id) is not None:
+    if ContactLink.live_for(client.id) is not None:
         raise LinkRefused(f"{client.name} is already linked to a Xero contact.")
     taken = db.session.scalar(select(ContactLink.id).where(
         ContactLink.tenant_id == tenant_id, ContactLink.contact_id == contact.contact_id,
@@ -74,7 +74,7 @@ def merge(tenant_id, contact, client, use):
     snapshot = {field: agreed[field] if sides[field] == "xero" else theirs[field] for field in SYNCED_FIELDS}
     link = link_pair(client, tenant_id, contact.contact_id, snapshot)
     if snapshot == agreed:
-        _close_entries(client.id)
+        finish_open("client", client.id)  # a client waiting to be created in Xero is linked instead
     else:
         open_entry("client", client.id)
     return link, changes
@@ -109,13 +109,6 @@ def create_from_contact(tenant_id, contact):
     client = services.create_client(new_client_values(contact.data), source="xero", actor=current_user)
     link_pair(client, tenant_id, contact.contact_id, practice_values(client))
     return client
-
-
-def _close_entries(client_id):
-    # Both sides already agree, and a client waiting to be created in Xero is linked instead.
-    db.session.execute(update(OutboxEntry).where(
-        OutboxEntry.kind == "client", OutboxEntry.object_id == client_id,
-        OutboxEntry.state.in_(("pending", "attention")), OutboxEntry.batch_id.is_(None)).values(state="done"))
 
 
 # -- Link all at N% or above, and its undo ------------------------------------------------------
@@ -327,9 +320,7 @@ def _undo_link(batch, link, outcome):
         outcome.synced.append(client.name)
     elif waiting_entry("client", client.id) is not None:
         outcome.cancelled += 1
-    db.session.execute(update(OutboxEntry).where(
-        OutboxEntry.kind == "client", OutboxEntry.object_id == client.id,
-        OutboxEntry.state.in_(("pending", "attention")), OutboxEntry.batch_id.is_(None)).values(state="dropped"))
+    drop_open("client", client.id)
     db.session.delete(link)
     db.session.flush()  # unlinked first, so putting values back queues nothing for Xero
     taken = db.session.scalars(select(FieldChange).where(
@@ -458,9 +449,7 @@ def disconnect_counts(connection):
     """What the red Disconnect would remove: ``{"links": n, "waiting": n}``."""
     links = db.session.scalar(select(func.count()).select_from(ContactLink).where(
         ContactLink.tenant_id == connection.tenant_id, ContactLink.archived_at.is_(None)))
-    waiting = db.session.scalar(select(func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.state.in_(("pending", "attention"))))
-    return {"links": links, "waiting": waiting}
+    return {"links": links, "waiting": open_count()}
 
 
 def disconnect(connection):
@@ -480,8 +469,7 @@ def disconnect(connection):
         xero.revoke(tokens["refresh_token"])
     db.session.execute(update(ContactLink).where(
         ContactLink.tenant_id == connection.tenant_id, ContactLink.archived_at.is_(None)).values(archived_at=utcnow()))
-    db.session.execute(update(OutboxEntry).where(OutboxEntry.state.in_(("pending", "attention")))
-                       .values(state="dropped"))
+    drop_all_open()
     connection.status, connection.status_reason = "removed", "Disconnected by a user."
     connection.encrypted_tokens = b""
 

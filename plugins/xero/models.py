@@ -1,4 +1,6 @@
 """The Xero plugin's tables: the connection, settings, contact cache, links, outbox, sync runs."""
+from sqlalchemy import select
+
 from bm.extensions import db
 from bm.models import utcnow
 
@@ -90,6 +92,11 @@ class ContactLink(db.Model):
 
     client = db.relationship("Client")
 
+    @classmethod
+    def live_for(cls, client_id):
+        """The client's current link to a Xero contact, or None."""
+        return db.session.scalar(select(cls).where(cls.client_id == client_id, cls.archived_at.is_(None)))
+
 
 # One live link per client and per Xero contact; archived links may repeat.
 db.Index("uq_xero_contact_links_live_client", ContactLink.client_id, unique=True,
@@ -102,7 +109,8 @@ class OutboxEntry(db.Model):
     """Something that must reach Xero, recorded in the same transaction as the change.
 
     ``kind`` is "client" (create or update the client's contact), "invoice" or "payment";
-    one open entry per object. ``batch_id`` ties it to the write that carries it.
+    one open entry per object. ``batch_id`` ties it to the write that carries it; ``state``
+    and its transitions belong to ``outbox.py``.
     """
 
     __tablename__ = "xero_outbox"
@@ -197,6 +205,11 @@ class InvoiceLink(db.Model):
     invoice = db.relationship("Invoice")
 
     __table_args__ = (db.UniqueConstraint("tenant_id", "xero_invoice_id", name="uq_xero_invoice_links_xero"),)
+
+    @classmethod
+    def for_invoice(cls, invoice_id):
+        """The invoice's link to a Xero invoice, or None."""
+        return db.session.scalar(select(cls).where(cls.invoice_id == invoice_id))
 
     @property
     def approved_in_xero(self):

@@ -6,7 +6,9 @@ from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
 from . import invoice_status, jobs, troubleshoot
 from .history import prune_history
-from .outbox import active_connection, live_link, new_clients_go_to_xero, open_entry, waiting_entry
+from .connection import active_connection, new_clients_go_to_xero
+from .models import ContactLink, InvoiceLink
+from .outbox import open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
 
@@ -26,7 +28,7 @@ def clients_imported(clients):
 
 @hookimpl
 def client_updated(client, changes, source):
-    if source != "xero" and set(changes) & set(SYNCED_FIELDS) and live_link(client.id) is not None:
+    if source != "xero" and set(changes) & set(SYNCED_FIELDS) and ContactLink.live_for(client.id) is not None:
         open_entry("client", client.id)
 
 
@@ -40,7 +42,7 @@ def invoice_created(invoice, source):
 def invoice_updated(invoice, changes, source):
     if source == "xero" or not set(changes) & set(invoice_sync.EDITED_FIELDS):
         return
-    link = invoice_sync.link_of(invoice.id)
+    link = InvoiceLink.for_invoice(invoice.id)
     if (link is not None and link.xero_status in invoice_sync.DRAFT_IN_XERO) or (
             link is None and waiting_entry("invoice", invoice.id) is not None):
         open_entry("invoice", invoice.id)  # also puts a refused invoice back in the queue
@@ -50,13 +52,13 @@ def invoice_updated(invoice, changes, source):
 def payment_recorded(payment, source):
     if source == "xero" or not invoice_sync.invoice_sync_on():
         return
-    if invoice_sync.link_of(payment.invoice_id) is not None or waiting_entry("invoice", payment.invoice_id) is not None:
+    if InvoiceLink.for_invoice(payment.invoice_id) is not None or waiting_entry("invoice", payment.invoice_id) is not None:
         open_entry("payment", payment.id)
 
 
 @hookimpl
 def invoice_lock_reason(invoice):
-    link = invoice_sync.link_of(invoice.id)
+    link = InvoiceLink.for_invoice(invoice.id)
     if link is not None and link.approved_in_xero:
         return f"Approved in Xero as {link.xero_number}: Xero's values win, so this invoice is read-only here."
     if link is not None and link.xero_status == "VOIDED":
@@ -68,7 +70,7 @@ def invoice_lock_reason(invoice):
 def invoice_badges(invoice):
     if active_connection() is None:
         return []
-    link = invoice_sync.link_of(invoice.id)
+    link = InvoiceLink.for_invoice(invoice.id)
     if link is None:
         reason = invoice_status.why_not_in_xero(invoice)
         if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused", "daily_limit"):
@@ -90,7 +92,7 @@ def invoice_panels(invoice):
     connection = active_connection()
     if connection is None:
         return []
-    link = invoice_sync.link_of(invoice.id)
+    link = InvoiceLink.for_invoice(invoice.id)
     return [Panel(title="Xero", template="xero/_invoice_panel.html", context={
         "link": link, "connection": connection,
         "reason": None if link else invoice_status.why_not_in_xero(invoice),
@@ -109,7 +111,7 @@ def integrations():
 
 @hookimpl
 def client_actions(client):
-    link = live_link(client.id)
+    link = ContactLink.live_for(client.id)
     if link is None:
         return []
     connection = active_connection()
@@ -129,7 +131,7 @@ def client_panels(client):
     diagnosis = troubleshoot.diagnose_client(client)
     if diagnosis is None:
         return []
-    title = "Xero" if live_link(client.id) is not None else "Why isn't this in Xero?"
+    title = "Xero" if ContactLink.live_for(client.id) is not None else "Why isn't this in Xero?"
     return [Panel(title=title, template="xero/_troubleshooter.html", context={"diagnosis": diagnosis})]
 
 

@@ -6,7 +6,7 @@ from bm.extensions import db
 from bm.jobs import enqueue
 
 from . import jobs
-from .outbox import active_connection
+from .connection import active_connection
 from .sync import engine
 from .sync.restore import archived_links
 

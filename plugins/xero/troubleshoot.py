@@ -16,8 +16,9 @@ from bm.ui import Action
 from bm.extensions import db
 
 from . import matching
+from .connection import active_connection, integration_settings
 from .models import ContactLink, MatchSuggestion, XeroContact
-from .outbox import active_connection, integration_settings, live_link, waiting_entry
+from .outbox import is_refused, waiting_entry
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def diagnose_client(client):
     connection = active_connection()
     if connection is None:
         return None
-    link = live_link(client.id)
+    link = ContactLink.live_for(client.id)
     entry = waiting_entry("client", client.id)
     if not connection.is_connected:
         return Diagnosis("problem", "The Xero integration is disconnected, so nothing reaches Xero until it is "
@@ -56,7 +57,7 @@ def diagnose_client(client):
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
         return Diagnosis("waiting", f"Xero's daily limit of calls for this organisation is used up; syncing "
                                     f"resumes at {local_time(connection.daily_limit_until, '%H:%M')}. Nothing is lost.")
-    if entry is not None and entry.state == "attention":
+    if is_refused(entry):
         holder = entry.detail.get("holder_contact_id") if entry.detail else None
         actions = []
         if holder:

@@ -15,7 +15,8 @@ from . import jobs, links, oauth
 from .api import XeroError, XeroUrls
 from .config import setting
 from .models import ContactLink, SyncRun, XeroConnection, XeroContact
-from .outbox import active_connection, integration_settings, live_link, open_entry
+from .connection import active_connection, integration_settings
+from .outbox import open_entry
 from .sync import invoices as invoice_sync, tax_rates
 from .sync.engine import latest_run
 from .sync.restore import archived_links
@@ -142,7 +143,7 @@ def create_client(contact_id):
 @bp.route("/clients/<int:client_id>/unlink", methods=["POST"])
 def unlink(client_id):
     """Unlink a client from its Xero contact; both records stay as they are."""
-    link = live_link(client_id) or abort(404)
+    link = ContactLink.live_for(client_id) or abort(404)
     name = link.client.name
     db.session.delete(link)
     db.session.commit()
@@ -172,7 +173,7 @@ def add_client(client_id):
     """Add a client that existed before the integration to Xero on the next sync (queued now)."""
     connection = _connection_or_404()
     client = db.session.get(Client, client_id) or abort(404)
-    if live_link(client.id) is None:
+    if ContactLink.live_for(client.id) is None:
         open_entry("client", client.id)
         db.session.commit()
         if connection.is_connected:

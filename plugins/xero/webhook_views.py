@@ -10,7 +10,7 @@ from bm.jobs import enqueue
 
 from . import jobs
 from .config import setting
-from .outbox import active_connection
+from .connection import active_connection
 from .webhooks import changed_records, signature_is_valid
 
 bp = Blueprint("xero_webhooks", __name__, url_prefix="/tools/integrations/xero")

@@ -158,7 +158,7 @@ import sys, time
 from bm.wsgi import app
 with app.app_context():
     from plugins.xero.oauth import client_for
-    from plugins.xero.outbox import active_connection
+    from plugins.xero.connection import active_connection
     xero = client_for(active_connection())
     while time.time() < float(sys.argv[1]):
         time.sleep(0.001)

@@ -12,7 +12,7 @@ from bm.models import Client, utcnow
 from .. import history
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import ContactLink, OutboxEntry, WriteBatch, XeroContact
-from ..outbox import open_entry
+from ..outbox import claim, done, finish_unsent, open_entry, refuse, release, unsent, waiting_ids
 from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,8 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
     db.session.commit()
     for start in range(0, len(updates), BATCH_SIZE):
         _push_updates(xero, updates[start:start + BATCH_SIZE], run)
-    close_outbox("client", client_ids)
+    finish_unsent("client", client_ids)
+    db.session.commit()
 
 
 def _push_updates(xero, updates, run):
@@ -230,8 +231,7 @@ def push_new_clients(xero, tenant_id, run):
     settle_interrupted_batches(xero, tenant_id, run)
     linked = select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))
     waiting = list(db.session.scalars(select(OutboxEntry.id).where(
-        OutboxEntry.kind == "client", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-        OutboxEntry.object_id.not_in(linked)).order_by(OutboxEntry.id)))
+        unsent("client"), OutboxEntry.object_id.not_in(linked)).order_by(OutboxEntry.id)))
     for start in range(0, len(waiting), BATCH_SIZE):
         # Loaded a batch at a time: each batch's commits would expire a list loaded up front.
         entries = db.session.scalars(select(OutboxEntry).where(
@@ -248,9 +248,7 @@ def _create_batch(xero, tenant_id, entries, run):
                        body=bodies, object_ids=[e.object_id for e in entries])
     db.session.add(batch)
     db.session.flush()
-    for entry in entries:
-        entry.batch_id = batch.id
-        entry.attempts += 1
+    claim(entries, batch.id)
     db.session.commit()  # the key and body are saved before the request leaves
     _send_batch(xero, batch, run)
 
@@ -275,8 +273,7 @@ def _send_batch(xero, batch, run):
         if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
             message = _messages(element)
             holder = _name_holder(batch.tenant_id, client.name) if NAME_TAKEN in message else None
-            entry.state, entry.last_error, entry.batch_id = "attention", message, None
-            entry.detail = {"holder_contact_id": holder} if holder else {}
+            refuse(entry, message, {"holder_contact_id": holder} if holder else {})
             run.note_error(f"Xero refused {client.name}: {message}")
             continue
         created.append(element)
@@ -285,7 +282,7 @@ def _send_batch(xero, batch, run):
                                        snapshot=client_values(element), synced_at=utcnow()))
             history.record(run, "client", client_id, "xero_contact", "", f"created as {element.get('Name') or client.name}",
                            "practice")
-        entry.state, entry.batch_id = "done", None
+        done(entry)
         run.count("contacts_created")
     store_contacts(batch.tenant_id, created, run)
     batch.state, batch.done_at = "done", utcnow()
@@ -321,18 +318,13 @@ def settle_interrupted_batches(xero, tenant_id, run):
             continue
         for client_id in batch.object_ids:
             entry, client = _batch_entry(batch, client_id), db.session.get(Client, client_id)
-            if client_id in found and client is not None and not _is_linked(client_id):
+            if client_id in found and client is not None and ContactLink.live_for(client_id) is None:
                 link_pair(client, tenant_id, found[client_id].contact_id, client_values(found[client_id].data))
                 run.count("contacts_recovered")
             if entry is not None:
-                entry.state, entry.batch_id = ("done" if client_id in found else "pending"), None
+                (done if client_id in found else release)(entry)
         batch.state, batch.done_at = "settled", utcnow()
         db.session.commit()
-
-
-def _is_linked(client_id):
-    return db.session.scalar(select(ContactLink.id).where(
-        ContactLink.client_id == client_id, ContactLink.archived_at.is_(None))) is not None
 
 
 def _name_holder(tenant_id, name):
@@ -342,12 +334,10 @@ def _name_holder(tenant_id, name):
 
 def needs_attention(client_id, message, holder=None):
     """Flag a client whose change Xero refused, keeping Xero's message for the client file."""
-    entry = open_entry("client", client_id)
-    entry.state, entry.last_error = "attention", message
-    entry.detail = {"holder_contact_id": holder} if holder else {}
+    refuse(open_entry("client", client_id), message, {"holder_contact_id": holder} if holder else {})
 
 
-# -- links and the outbox -------------------------------------------------------------------------
+# -- links ------------------------------------------------------------------------------------------
 
 
 def link_pair(client, tenant_id, contact_id, agreed_values):
@@ -359,19 +349,10 @@ def link_pair(client, tenant_id, contact_id, agreed_values):
     return link
 
 
-def close_outbox(kind, object_ids):
-    """Mark the open outbox entries of these objects as sent."""
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind == kind, OutboxEntry.object_id.in_(list(object_ids)),
-            OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None))):
-        entry.state = "done"
-    db.session.commit()
-
-
 def linked_clients_waiting(tenant_id):
     """Ids of linked clients with practice changes waiting to go to Xero."""
-    return set(db.session.scalars(select(OutboxEntry.object_id).join(
+    return set(db.session.scalars(waiting_ids("client").join(
         ContactLink, (ContactLink.client_id == OutboxEntry.object_id) & ContactLink.archived_at.is_(None)
-    ).where(OutboxEntry.kind == "client", OutboxEntry.state == "pending", ContactLink.tenant_id == tenant_id)))
+    ).where(ContactLink.tenant_id == tenant_id)))
 
 

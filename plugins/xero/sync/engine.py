@@ -13,7 +13,7 @@ from bm.models import utcnow
 
 from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
 from ..models import SyncRun, XeroConnection
-from ..outbox import integration_settings
+from ..connection import integration_settings
 from . import contacts, invoices, restore, suggestions
 
 log = logging.getLogger(__name__)

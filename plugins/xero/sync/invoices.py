@@ -29,7 +29,9 @@ from .. import history
 from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
 from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch)
-from ..outbox import active_connection, integration_settings, live_link, waiting_entry
+from ..connection import active_connection, integration_settings
+from ..outbox import (claim, done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
+                      waiting_entry)
 from .contacts import KEY_STILL_VALID, naive_utc, mark_customers
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 
@@ -269,7 +271,7 @@ def take_xero_changes(link, data, run):
     waiting = waiting_entry("invoice", invoice.id)
     if link.xero_status in APPROVED_IN_XERO:
         if waiting is not None and waiting.batch_id is None:
-            waiting.state, waiting.last_error = "done", "Approved in Xero before this change was sent; Xero's values were kept."
+            done(waiting, note="Approved in Xero before this change was sent; Xero's values were kept.")
             run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
                            "Xero's values were kept.")
         changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
@@ -351,10 +353,9 @@ def recognise_our_invoice(tenant_id, data, run):
     reference = data.get("Reference")
     if not reference:
         return False
-    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, (OutboxEntry.object_id == Invoice.id) & (
-        OutboxEntry.kind == "invoice")).where(
-        Invoice.number == reference, OutboxEntry.batch_id.is_not(None), OutboxEntry.state.in_(("pending", "attention"))))
-    if invoice is None or link_of(invoice.id) is not None:
+    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, OutboxEntry.object_id == Invoice.id).where(
+        in_flight("invoice"), Invoice.number == reference))
+    if invoice is None or InvoiceLink.for_invoice(invoice.id) is not None:
         return False
     _link_created(tenant_id, invoice, data)
     run.count("invoices_recovered")
@@ -377,13 +378,13 @@ def settle_interrupted_batches(xero, tenant_id, run):
             _send_batch(xero, batch, run)
             continue
         for entry in db.session.scalars(select(OutboxEntry).where(OutboxEntry.batch_id == batch.id)):
-            entry.state, entry.batch_id = ("done" if entry.object_id in arrived else "pending"), None
+            (done if entry.object_id in arrived else release)(entry)
         batch.state, batch.done_at = "settled", utcnow()
         db.session.commit()
 
 
 def _arrived(kind, object_id):
-    return link_of(object_id) is not None if kind == "invoice-create" else _payment_linked(object_id)
+    return InvoiceLink.for_invoice(object_id) is not None if kind == "invoice-create" else _payment_linked(object_id)
 
 
 def _save_batch(tenant_id, kind, items):
@@ -393,8 +394,7 @@ def _save_batch(tenant_id, kind, items):
                        body=[body for _entry, body in items], object_ids=[e.object_id for e in entries])
     db.session.add(batch)
     db.session.flush()
-    for entry in entries:
-        entry.batch_id, entry.attempts = batch.id, entry.attempts + 1
+    claim(entries, batch.id)
     db.session.commit()  # the key and body are saved before the request leaves
     return batch
 
@@ -420,11 +420,6 @@ def _send_batch(xero, batch, run):
 
 
 # -- pushing practice invoices --------------------------------------------------------------------
-
-
-def link_of(invoice_id):
-    """The invoice's link to a Xero invoice, or None."""
-    return db.session.scalar(select(InvoiceLink).where(InvoiceLink.invoice_id == invoice_id))
 
 
 class _Lines:
@@ -457,20 +452,18 @@ def push_invoices(xero, tenant_id, run):
     """Send waiting practice invoices to Xero: new ones as drafts, edits to drafts still open there."""
     lines = _Lines(xero, tenant_id)
     creates, updates = [], []
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind == "invoice", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-    ).order_by(OutboxEntry.id)).all():
+    for entry in db.session.scalars(select(OutboxEntry).where(unsent("invoice")).order_by(OutboxEntry.id)).all():
         invoice = db.session.get(Invoice, entry.object_id)
-        link = link_of(entry.object_id)
+        link = InvoiceLink.for_invoice(entry.object_id)
         if invoice is None or (link is None and invoice.status == "void"):
-            entry.state = "done"
+            done(entry)
         elif link is not None and link.xero_status not in DRAFT_IN_XERO:
-            entry.state = "done"  # approved, voided or deleted in Xero: nothing of ours to send
-        elif link is not None or live_link(invoice.client_id) is not None:
+            done(entry)  # approved, voided or deleted in Xero: nothing of ours to send
+        elif link is not None or ContactLink.live_for(invoice.client_id) is not None:
             try:
                 body = _invoice_body(invoice, link, lines)
             except ValueError as exc:
-                entry.state, entry.last_error = "attention", str(exc)
+                refuse(entry, str(exc))
                 run.note_error(f"Invoice {invoice.number} was not sent to Xero: {exc}")
                 continue
             entry.detail = {"version": invoice.version}
@@ -488,7 +481,7 @@ def _invoice_body(invoice, link, lines):
             "LineAmountTypes": "Exclusive", "LineItems": lines.body(invoice)}
     if link is not None:
         return {"InvoiceID": link.xero_invoice_id, **body}
-    contact = live_link(invoice.client_id)
+    contact = ContactLink.live_for(invoice.client_id)
     return {"Type": "ACCREC", "Status": "DRAFT", "Contact": {"ContactID": contact.contact_id},
             "Reference": invoice.number, **body}
 
@@ -496,15 +489,15 @@ def _invoice_body(invoice, link, lines):
 def _invoice_created(tenant_id, entry, element, run):
     invoice = db.session.get(Invoice, entry.object_id)
     if invoice is None:
-        entry.state, entry.batch_id = "done", None
+        done(entry)
     elif _refused(element):
         _needs_attention(entry, invoice, _messages(element), run)
-    elif link_of(invoice.id) is None:
+    elif InvoiceLink.for_invoice(invoice.id) is None:
         edited_meanwhile = invoice.version != (entry.detail or {}).get("version")
         _link_created(tenant_id, invoice, element)
         history.record(run, "invoice", invoice.id, "xero_invoice", "",
                        f"added to Xero as {element.get('InvoiceNumber') or 'a draft'}", "practice")
-        entry.state = "pending" if edited_meanwhile else "done"  # an edit made while sending goes as an update
+        (release if edited_meanwhile else done)(entry)  # an edit made while sending goes as an update
         run.count("invoices_created")
 
 
@@ -516,8 +509,7 @@ def _link_created(tenant_id, invoice, data):
     db.session.add(link)
     entry = waiting_entry("invoice", invoice.id)
     if entry is not None:
-        entry.batch_id = None
-        entry.state = "done"
+        done(entry)
     db.session.flush()
     return link
 
@@ -533,12 +525,12 @@ def _update_batch(xero, items, run):
         if _refused(element):
             _needs_attention(entry, invoice, _messages(element), run)
             continue
-        link = link_of(invoice.id)
+        link = InvoiceLink.for_invoice(invoice.id)
         link.xero_status = element.get("Status") or link.xero_status
         link.xero_updated_at = naive_utc(xero_date(element.get("UpdatedDateUTC")))
         history.record(run, "invoice", invoice.id, "xero_draft", "", "updated to " + history.lines_summary(
             services.line_dicts(invoice)) + f", dated {invoice.date}, due {invoice.due_date}", "practice")
-        entry.state = "pending" if invoice.version != entry.detail.get("version") else "done"
+        (release if invoice.version != entry.detail.get("version") else done)(entry)
         run.count("invoices_updated_in_xero")
     db.session.commit()
 
@@ -572,7 +564,7 @@ def _messages(element):
 
 
 def _needs_attention(entry, record, message, run):
-    entry.state, entry.last_error, entry.batch_id = "attention", message, None
+    refuse(entry, message)
     what = f"invoice {record.number}" if isinstance(record, Invoice) else f"a payment on invoice {record.invoice.number}"
     run.note_error(f"Xero refused {what}: {message}")
 
@@ -582,7 +574,7 @@ def _needs_attention(entry, record, message, run):
 
 def payment_waits_because(payment):
     """Why a practice payment has not gone to Xero yet (a sentence), or None if it can go."""
-    link = link_of(payment.invoice_id)
+    link = InvoiceLink.for_invoice(payment.invoice_id)
     if link is None:
         return "The invoice is not in Xero yet; the payment follows it."
     if link.xero_status in DRAFT_IN_XERO:
@@ -594,16 +586,14 @@ def push_payments(xero, tenant_id, run):
     """Create practice payments in Xero, into the Default Bank, once their invoice is approved there."""
     settings = integration_settings()
     ready = []
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind == "payment", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-    ).order_by(OutboxEntry.id)).all():
+    for entry in db.session.scalars(select(OutboxEntry).where(unsent("payment")).order_by(OutboxEntry.id)).all():
         payment = db.session.get(Payment, entry.object_id)
         if payment is None or _payment_linked(payment.id):
-            entry.state = "done"
+            done(entry)
             continue
         if payment_waits_because(payment):
             continue
-        link = link_of(payment.invoice_id)
+        link = InvoiceLink.for_invoice(payment.invoice_id)
         if link.xero_status in GONE_IN_XERO:
             _needs_attention(entry, payment, f"The invoice is {link.xero_status.lower()} in Xero, so this payment "
                                               "was not sent.", run)
@@ -623,17 +613,17 @@ def push_payments(xero, tenant_id, run):
 def _payment_created(tenant_id, entry, element, run):
     payment = db.session.get(Payment, entry.object_id)
     if payment is None:
-        entry.state, entry.batch_id = "done", None
+        done(entry)
     elif _refused(element):
         _needs_attention(entry, payment, _messages(element), run)
     else:
         if not _payment_linked(payment.id):
             db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
-        link = link_of(payment.invoice_id)
+        link = InvoiceLink.for_invoice(payment.invoice_id)
         link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
         history.record(run, "invoice", payment.invoice_id, "payment", "",
                        history.payment_text(payment.amount, payment.date, payment.reference), "practice")
-        entry.state, entry.batch_id = "done", None
+        done(entry)
         run.count("payments_pushed")
 
 
@@ -654,16 +644,11 @@ def sync_invoices(xero, connection, run):
 
 def retry_refused_invoices():
     """Put invoices Xero refused back in the queue (after a setting they may depend on changed)."""
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind.in_(("invoice", "payment")), OutboxEntry.state == "attention",
-            OutboxEntry.batch_id.is_(None))):
-        entry.state = "pending"
+    retry_all_refused(("invoice", "payment"))
 
 
 def retry_invoice(invoice):
     """Put one invoice (and its payments) that Xero refused back in the queue."""
     ids = {("invoice", invoice.id)} | {("payment", payment.id) for payment in invoice.payments}
     for kind, object_id in ids:
-        entry = waiting_entry(kind, object_id)
-        if entry is not None and entry.state == "attention" and entry.batch_id is None:
-            entry.state = "pending"
+        retry_refused(waiting_entry(kind, object_id))

@@ -18,6 +18,7 @@ from ..api import xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, payment_text
 from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
                       UnlinkedContactInvoice, WriteBatch, XeroContact, XeroSettings)
+from ..outbox import in_flight, unsent, waiting_entry
 from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
 from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
                        page_context, practice_values)
@@ -145,10 +146,9 @@ def _field(field, plan, conflict):
 def _new_clients():
     """Practice clients waiting in the outbox to be created in Xero."""
     linked = select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))
-    rows = db.session.execute(select(Client.id, Client.name, Client.reference, OutboxEntry.state).join(
-        OutboxEntry, (OutboxEntry.object_id == Client.id) & (OutboxEntry.kind == "client")).where(
-        OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None), Client.id.not_in(linked),
-    ).order_by(OutboxEntry.id)).all()
+    rows = db.session.execute(select(Client.id, Client.name, Client.reference).join(
+        OutboxEntry, OutboxEntry.object_id == Client.id).where(unsent("client"), Client.id.not_in(linked),
+                                                               ).order_by(OutboxEntry.id)).all()
     return [{"id": row.id, "name": row.name, "reference": row.reference} for row in rows]
 
 
@@ -239,9 +239,7 @@ def _linked_invoice_news(link, data):
         changes.append(_change("number", invoice.number, data["InvoiceNumber"]))
     payments = []
     if status not in GONE_IN_XERO and invoice.status != "void":
-        waiting = db.session.scalar(select(OutboxEntry).where(
-            OutboxEntry.kind == "invoice", OutboxEntry.object_id == invoice.id,
-            OutboxEntry.state.in_(("pending", "attention"))))
+        waiting = waiting_entry("invoice", invoice.id)
         if status in APPROVED_IN_XERO:
             if waiting is not None and waiting.batch_id is None:
                 note = "Approved in Xero before the practice's change was sent: Xero's values would be kept."
@@ -285,9 +283,8 @@ def _our_unanswered_invoice(data):
     reference = data.get("Reference")
     if not reference:
         return None
-    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, (OutboxEntry.object_id == Invoice.id) & (
-        OutboxEntry.kind == "invoice")).where(
-        Invoice.number == reference, OutboxEntry.batch_id.is_not(None), OutboxEntry.state.in_(("pending", "attention"))))
+    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, OutboxEntry.object_id == Invoice.id).where(
+        in_flight("invoice"), Invoice.number == reference))
     if invoice is None or db.session.scalar(select(InvoiceLink.id).where(InvoiceLink.invoice_id == invoice.id)):
         return None
     return invoice
@@ -296,17 +293,14 @@ def _our_unanswered_invoice(data):
 def _invoices_out(tenant_id, settings):
     """Practice invoices waiting in the outbox: new drafts for Xero, or edits to drafts there."""
     rows = []
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind == "invoice", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-    ).order_by(OutboxEntry.id)).all():
+    for entry in db.session.scalars(select(OutboxEntry).where(unsent("invoice")).order_by(OutboxEntry.id)).all():
         invoice = db.session.get(Invoice, entry.object_id)
-        link = db.session.scalar(select(InvoiceLink).where(InvoiceLink.invoice_id == entry.object_id))
+        link = InvoiceLink.for_invoice(entry.object_id)
         if invoice is None or (link is None and invoice.status == "void"):
             continue
         if link is not None and link.xero_status not in DRAFT_IN_XERO:
             continue
-        client_linked = db.session.scalar(select(ContactLink.id).where(
-            ContactLink.client_id == invoice.client_id, ContactLink.archived_at.is_(None))) is not None
+        client_linked = ContactLink.live_for(invoice.client_id) is not None
         if link is None and not client_linked:
             continue
         missing = sorted({as_text(line.tax_rate) for line in invoice.lines
@@ -323,13 +317,11 @@ def _invoices_out(tenant_id, settings):
 def _payments_out():
     """Practice payments waiting in the outbox: those that would go to Xero and those that wait."""
     rows = []
-    for entry in db.session.scalars(select(OutboxEntry).where(
-            OutboxEntry.kind == "payment", OutboxEntry.state == "pending", OutboxEntry.batch_id.is_(None),
-    ).order_by(OutboxEntry.id)).all():
+    for entry in db.session.scalars(select(OutboxEntry).where(unsent("payment")).order_by(OutboxEntry.id)).all():
         payment = db.session.get(Payment, entry.object_id)
         if payment is None or db.session.scalar(select(PaymentLink.id).where(PaymentLink.payment_id == payment.id)):
             continue
-        link = db.session.scalar(select(InvoiceLink).where(InvoiceLink.invoice_id == payment.invoice_id))
+        link = InvoiceLink.for_invoice(payment.invoice_id)
         if link is None:
             outcome = "waits: the invoice is not in Xero yet"
         elif link.xero_status in DRAFT_IN_XERO:
