@@ -1,7 +1,7 @@
 """Client sync: pull Xero contacts, reconcile linked pairs field by field, push new clients."""
 import logging
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import timezone
 
 from sqlalchemy import select
 
@@ -10,15 +10,14 @@ from bm.extensions import db
 from bm.models import Client, utcnow
 
 from .. import history
-from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
-from ..models import ContactLink, OutboxEntry, WriteBatch, XeroContact
-from ..outbox import claim, done, finish_unsent, open_entry, refuse, release, unsent, waiting_ids
+from ..api import BATCH_SIZE, xero_date
+from ..models import ContactLink, OutboxEntry, XeroContact
+from ..outbox import done, finish_unsent, open_entry, refuse, unsent, waiting_ids
+from . import batches
 from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
 
 log = logging.getLogger(__name__)
 NAME_TAKEN = "is already assigned to another contact"
-# Xero keeps an Idempotency-Key for about six minutes; resend with the same key only well inside that.
-KEY_STILL_VALID = timedelta(minutes=4)
 
 
 def naive_utc(moment):
@@ -196,14 +195,10 @@ def sync_linked(xero, tenant_id, contact_ids, client_ids, run):
 def _push_updates(xero, updates, run):
     bodies = [{"ContactID": link.contact_id, **contact_body(practice_values(link.client), fields)}
               for link, fields, _plan in updates]
-    try:
-        elements = xero.write("POST", "Contacts", "Contacts", bodies, new_idempotency_key())
-    except XeroValidationError as exc:
-        elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m}]} for m in exc.messages] * len(bodies)
-    for (link, fields, plan), element in zip(updates, elements):
-        if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
-            message = _messages(element)
-            needs_attention(link.client_id, message)
+    for (link, fields, plan), element in zip(updates, batches.send_updates(xero, "Contacts", bodies)):
+        if batches.refused(element):
+            message = batches.messages(element)
+            refuse(open_entry("client", link.client_id), message, {})
             run.note_error(f"Xero refused the update of {link.client.name}: {message}")
             continue
         link.snapshot, link.synced_at = practice_values(link.client), utcnow()
@@ -214,21 +209,18 @@ def _push_updates(xero, updates, run):
     db.session.commit()
 
 
-def _messages(element):
-    return " ".join(e.get("Message", "") for e in element.get("ValidationErrors") or []) or "Xero refused it."
-
-
 # -- new clients --------------------------------------------------------------------------------
 
 
 def push_new_clients(xero, tenant_id, run):
     """Create a Xero contact for each new practice client waiting in the outbox, and link it.
 
-    Each batch is saved with its Idempotency-Key before it is sent. A batch whose answer was
-    lost in an earlier run is settled from the freshly pulled contacts (by ContactNumber, which
-    carries the practice reference) before anything is sent again, so nothing is created twice.
+    Each batch is saved with its Idempotency-Key before it is sent (see batches.py). A batch
+    whose answer was lost in an earlier run is settled from the freshly pulled contacts first
+    (by ContactNumber, which carries the practice reference, and name), so nothing is created
+    twice.
     """
-    settle_interrupted_batches(xero, tenant_id, run)
+    batches.settle_interrupted(xero, tenant_id, [NEW_CONTACTS], run)
     linked = select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))
     waiting = list(db.session.scalars(select(OutboxEntry.id).where(
         unsent("client"), OutboxEntry.object_id.not_in(linked)).order_by(OutboxEntry.id)))
@@ -236,105 +228,68 @@ def push_new_clients(xero, tenant_id, run):
         # Loaded a batch at a time: each batch's commits would expire a list loaded up front.
         entries = db.session.scalars(select(OutboxEntry).where(
             OutboxEntry.id.in_(waiting[start:start + BATCH_SIZE])).order_by(OutboxEntry.id)).all()
-        _create_batch(xero, tenant_id, entries, run)
+        clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_([e.object_id for e in entries])))}
+        items = [(entry, {"ContactNumber": clients[entry.object_id].reference,
+                          **contact_body(practice_values(clients[entry.object_id]))})
+                 for entry in entries if entry.object_id in clients]
+        batches.send(xero, batches.save(tenant_id, NEW_CONTACTS, items), NEW_CONTACTS, run)
 
 
-def _create_batch(xero, tenant_id, entries, run):
-    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_([e.object_id for e in entries])))}
-    entries = [entry for entry in entries if entry.object_id in clients]
-    bodies = [{"ContactNumber": clients[e.object_id].reference, **contact_body(practice_values(clients[e.object_id]))}
-              for e in entries]
-    batch = WriteBatch(tenant_id=tenant_id, kind="contact-create", method="PUT", idempotency_key=new_idempotency_key(),
-                       body=bodies, object_ids=[e.object_id for e in entries])
-    db.session.add(batch)
-    db.session.flush()
-    claim(entries, batch.id)
-    db.session.commit()  # the key and body are saved before the request leaves
-    _send_batch(xero, batch, run)
-
-
-def _send_batch(xero, batch, run):
-    """Send a saved create batch (again, with its own key) and link what Xero created."""
-    try:
-        elements = xero.write("PUT", "Contacts", "Contacts", batch.body, batch.idempotency_key)
-    except XeroValidationError as exc:
-        elements = [{"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": " ".join(exc.messages)}]}
-                    ] * len(batch.body)
-    entries = {entry.object_id: entry for entry in db.session.scalars(select(OutboxEntry).where(
-        OutboxEntry.kind == "client", OutboxEntry.batch_id == batch.id))}
-    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(batch.object_ids)))}
+def _take_created_contacts(batch, answers, run):
+    """Link each client to the contact Xero created for it, or keep Xero's reason for refusing it."""
+    object_ids = [entry.object_id for entry, _element in answers]
+    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(object_ids)))}
     already_linked = set(db.session.scalars(select(ContactLink.client_id).where(
-        ContactLink.client_id.in_(batch.object_ids), ContactLink.archived_at.is_(None))))
+        ContactLink.client_id.in_(object_ids), ContactLink.archived_at.is_(None))))
     created = []
-    for client_id, element in zip(batch.object_ids, elements):
-        entry, client = entries.get(client_id), clients.get(client_id)
-        if client is None or entry is None:
+    for entry, element in answers:
+        client = clients.get(entry.object_id)
+        if client is None:
             continue
-        if element.get("StatusAttributeString") == "ERROR" or element.get("HasValidationErrors"):
-            message = _messages(element)
+        if batches.refused(element):
+            message = batches.messages(element)
             holder = _name_holder(batch.tenant_id, client.name) if NAME_TAKEN in message else None
             refuse(entry, message, {"holder_contact_id": holder} if holder else {})
             run.note_error(f"Xero refused {client.name}: {message}")
             continue
         created.append(element)
-        if client_id not in already_linked:
+        if client.id not in already_linked:
             db.session.add(ContactLink(client=client, tenant_id=batch.tenant_id, contact_id=element["ContactID"],
                                        snapshot=client_values(element), synced_at=utcnow()))
-            history.record(run, "client", client_id, "xero_contact", "", f"created as {element.get('Name') or client.name}",
+            history.record(run, "client", client.id, "xero_contact", "", f"created as {element.get('Name') or client.name}",
                            "practice")
         done(entry)
         run.count("contacts_created")
     store_contacts(batch.tenant_id, created, run)
-    batch.state, batch.done_at = "done", utcnow()
-    db.session.commit()
 
 
-def _batch_entry(batch, client_id):
-    return db.session.scalar(select(OutboxEntry).where(
-        OutboxEntry.kind == "client", OutboxEntry.object_id == client_id, OutboxEntry.batch_id == batch.id))
+def _contacts_found(batch):
+    """The contacts of an interrupted batch that the pull found in Xero, by ContactNumber and name."""
+    found = {}
+    for client_id, body in zip(batch.object_ids, batch.body):
+        created = db.session.scalar(select(XeroContact).where(
+            XeroContact.tenant_id == batch.tenant_id, XeroContact.contact_number == body.get("ContactNumber"),
+            XeroContact.name == body.get("Name")))
+        if created is not None:
+            found[client_id] = created
+    return found
 
 
-def settle_interrupted_batches(xero, tenant_id, run):
-    """Finish create batches whose answer never came back (a crash, a lost response).
+def _link_found_contacts(batch, found, run):
+    for client_id, contact in found.items():
+        client = db.session.get(Client, client_id)
+        if client is not None and ContactLink.live_for(client_id) is None:
+            link_pair(client, batch.tenant_id, contact.contact_id, client_values(contact.data))
+            run.count("contacts_recovered")
 
-    First the freshly pulled contacts are searched by ContactNumber (the practice reference)
-    and name: what Xero did create is linked, never created again. If nothing of the batch
-    reached Xero and its key is still young, the same request is sent again with the same
-    Idempotency-Key (safe even if the first is still in flight); otherwise its clients go
-    back to the queue for a new batch.
-    """
-    for batch in db.session.scalars(select(WriteBatch).where(
-            WriteBatch.kind == "contact-create", WriteBatch.state == "sending",
-            WriteBatch.tenant_id == tenant_id).order_by(WriteBatch.id)).all():
-        found = {}
-        for client_id, body in zip(batch.object_ids, batch.body):
-            created = db.session.scalar(select(XeroContact).where(
-                XeroContact.tenant_id == tenant_id, XeroContact.contact_number == body.get("ContactNumber"),
-                XeroContact.name == body.get("Name")))
-            if created is not None:
-                found[client_id] = created
-        if not found and batch.first_sent_at > utcnow() - KEY_STILL_VALID:
-            _send_batch(xero, batch, run)
-            continue
-        for client_id in batch.object_ids:
-            entry, client = _batch_entry(batch, client_id), db.session.get(Client, client_id)
-            if client_id in found and client is not None and ContactLink.live_for(client_id) is None:
-                link_pair(client, tenant_id, found[client_id].contact_id, client_values(found[client_id].data))
-                run.count("contacts_recovered")
-            if entry is not None:
-                (done if client_id in found else release)(entry)
-        batch.state, batch.done_at = "settled", utcnow()
-        db.session.commit()
+
+NEW_CONTACTS = batches.RecordKind("contact-create", "Contacts", take_answers=_take_created_contacts,
+                                  arrived=_contacts_found, recover=_link_found_contacts)
 
 
 def _name_holder(tenant_id, name):
     return db.session.scalar(select(XeroContact.contact_id).where(
         XeroContact.tenant_id == tenant_id, XeroContact.name == name, XeroContact.status == "ACTIVE"))
-
-
-def needs_attention(client_id, message, holder=None):
-    """Flag a client whose change Xero refused, keeping Xero's message for the client file."""
-    refuse(open_entry("client", client_id), message, {"holder_contact_id": holder} if holder else {})
 
 
 # -- links ------------------------------------------------------------------------------------------

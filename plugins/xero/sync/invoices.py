@@ -26,13 +26,14 @@ from bm.extensions import db
 from bm.models import Client, Invoice, Payment, utcnow
 
 from .. import history
-from ..api import BATCH_SIZE, XeroValidationError, new_idempotency_key, xero_date
-from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      UnlinkedContactInvoice, WriteBatch)
+from ..api import BATCH_SIZE, xero_date
 from ..connection import active_connection, integration_settings
-from ..outbox import (claim, done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
+from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
+                      UnlinkedContactInvoice)
+from ..outbox import (done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
                       waiting_entry)
-from .contacts import KEY_STILL_VALID, naive_utc, mark_customers
+from . import batches
+from .contacts import mark_customers, naive_utc
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,9 @@ def pull_invoices(xero, connection, run):
     connection.invoices_modified_since = newest
     db.session.commit()
     if start is not None:
-        settle_interrupted_batches(xero, tenant_id, run)
+        # The pull has just linked what Xero made of interrupted batches (invoices by Reference,
+        # payments by amount and date): settle them before anything is sent again.
+        batches.settle_interrupted(xero, tenant_id, [NEW_INVOICES, NEW_PAYMENTS], run)
 
 
 def _aware(moment):
@@ -362,63 +365,6 @@ def recognise_our_invoice(tenant_id, data, run):
     return True
 
 
-def settle_interrupted_batches(xero, tenant_id, run):
-    """Finish create batches whose answer never came back (a crash, a lost response).
-
-    The pull has already linked what Xero did create (invoices by Reference, payments by
-    amount and date). If nothing of a batch reached Xero and its key is still young, the same
-    request is sent again with the same Idempotency-Key; otherwise what is missing waits for
-    a new batch.
-    """
-    for batch in db.session.scalars(select(WriteBatch).where(
-            WriteBatch.tenant_id == tenant_id, WriteBatch.state == "sending",
-            WriteBatch.kind.in_(("invoice-create", "payment-create"))).order_by(WriteBatch.id)).all():
-        arrived = {object_id for object_id in batch.object_ids if _arrived(batch.kind, object_id)}
-        if not arrived and batch.first_sent_at > utcnow() - KEY_STILL_VALID:
-            _send_batch(xero, batch, run)
-            continue
-        for entry in db.session.scalars(select(OutboxEntry).where(OutboxEntry.batch_id == batch.id)):
-            (done if entry.object_id in arrived else release)(entry)
-        batch.state, batch.done_at = "settled", utcnow()
-        db.session.commit()
-
-
-def _arrived(kind, object_id):
-    return InvoiceLink.for_invoice(object_id) is not None if kind == "invoice-create" else _payment_linked(object_id)
-
-
-def _save_batch(tenant_id, kind, items):
-    """Save a create batch with its key and body, and tie its outbox entries to it."""
-    entries = [entry for entry, _body in items]
-    batch = WriteBatch(tenant_id=tenant_id, kind=kind, method="PUT", idempotency_key=new_idempotency_key(),
-                       body=[body for _entry, body in items], object_ids=[e.object_id for e in entries])
-    db.session.add(batch)
-    db.session.flush()
-    claim(entries, batch.id)
-    db.session.commit()  # the key and body are saved before the request leaves
-    return batch
-
-
-def _send_batch(xero, batch, run):
-    """Send a saved create batch (again, with its own key) and record what Xero made of it."""
-    key = "Invoices" if batch.kind == "invoice-create" else "Payments"
-    try:
-        elements = xero.write("PUT", key, key, batch.body, batch.idempotency_key)
-    except XeroValidationError as exc:
-        elements = [_refusal(exc)] * len(batch.body)
-    for object_id, element in zip(batch.object_ids, elements):
-        entry = db.session.scalar(select(OutboxEntry).where(
-            OutboxEntry.batch_id == batch.id, OutboxEntry.object_id == object_id))
-        if entry is None:
-            continue
-        if batch.kind == "invoice-create":
-            _invoice_created(batch.tenant_id, entry, element, run)
-        else:
-            _payment_created(batch.tenant_id, entry, element, run)
-    batch.state, batch.done_at = "done", utcnow()
-    db.session.commit()
-
-
 # -- pushing practice invoices --------------------------------------------------------------------
 
 
@@ -470,7 +416,7 @@ def push_invoices(xero, tenant_id, run):
             (updates if link is not None else creates).append((entry, body))
     db.session.commit()
     for start in range(0, len(creates), BATCH_SIZE):
-        _send_batch(xero, _save_batch(tenant_id, "invoice-create", creates[start:start + BATCH_SIZE]), run)
+        batches.send(xero, batches.save(tenant_id, NEW_INVOICES, creates[start:start + BATCH_SIZE]), NEW_INVOICES, run)
     for start in range(0, len(updates), BATCH_SIZE):
         _update_batch(xero, updates[start:start + BATCH_SIZE], run)
     renumber_synced_invoices(tenant_id, run)
@@ -486,13 +432,25 @@ def _invoice_body(invoice, link, lines):
             "Reference": invoice.number, **body}
 
 
-def _invoice_created(tenant_id, entry, element, run):
-    invoice = db.session.get(Invoice, entry.object_id)
-    if invoice is None:
-        done(entry)
-    elif _refused(element):
-        _needs_attention(entry, invoice, _messages(element), run)
-    elif InvoiceLink.for_invoice(invoice.id) is None:
+def _answers_taker(model, created):
+    """A RecordKind's take_answers: ``created(tenant_id, entry, record, element, run)`` for each
+    record Xero made; a refused record waits for the user, a deleted one needs nothing more."""
+
+    def take_answers(batch, answers, run):
+        for entry, element in answers:
+            record = db.session.get(model, entry.object_id)
+            if record is None:
+                done(entry)
+            elif batches.refused(element):
+                _needs_attention(entry, record, batches.messages(element), run)
+            else:
+                created(batch.tenant_id, entry, record, element, run)
+
+    return take_answers
+
+
+def _invoice_created(tenant_id, entry, invoice, element, run):
+    if InvoiceLink.for_invoice(invoice.id) is None:
         edited_meanwhile = invoice.version != (entry.detail or {}).get("version")
         _link_created(tenant_id, invoice, element)
         history.record(run, "invoice", invoice.id, "xero_invoice", "",
@@ -516,14 +474,10 @@ def _link_created(tenant_id, invoice, data):
 
 def _update_batch(xero, items, run):
     entries = [entry for entry, _body in items]
-    try:
-        elements = xero.write("POST", "Invoices", "Invoices", [body for _entry, body in items], new_idempotency_key())
-    except XeroValidationError as exc:
-        elements = [_refusal(exc)] * len(entries)
-    for entry, element in zip(entries, elements):
+    for entry, element in zip(entries, batches.send_updates(xero, "Invoices", [body for _entry, body in items])):
         invoice = db.session.get(Invoice, entry.object_id)
-        if _refused(element):
-            _needs_attention(entry, invoice, _messages(element), run)
+        if batches.refused(element):
+            _needs_attention(entry, invoice, batches.messages(element), run)
             continue
         link = InvoiceLink.for_invoice(invoice.id)
         link.xero_status = element.get("Status") or link.xero_status
@@ -548,19 +502,6 @@ def renumber_synced_invoices(tenant_id, run):
         except services.ValidationError as exc:
             run.note_error(f"Invoice {invoice.number} keeps its practice number: {'; '.join(exc.errors.values())}")
     db.session.commit()
-
-
-def _refusal(exc):
-    return {"StatusAttributeString": "ERROR", "ValidationErrors": [{"Message": m} for m in exc.messages]}
-
-
-def _refused(element):
-    return element.get("StatusAttributeString") == "ERROR" or bool(element.get("HasErrors")) or bool(
-        element.get("HasValidationErrors"))
-
-
-def _messages(element):
-    return " ".join(e.get("Message", "") for e in element.get("ValidationErrors") or []) or "Xero refused it."
 
 
 def _needs_attention(entry, record, message, run):
@@ -607,24 +548,28 @@ def push_payments(xero, tenant_id, run):
                                   "Reference": payment.reference}))
     db.session.commit()
     for start in range(0, len(ready), BATCH_SIZE):
-        _send_batch(xero, _save_batch(tenant_id, "payment-create", ready[start:start + BATCH_SIZE]), run)
+        batches.send(xero, batches.save(tenant_id, NEW_PAYMENTS, ready[start:start + BATCH_SIZE]), NEW_PAYMENTS, run)
 
 
-def _payment_created(tenant_id, entry, element, run):
-    payment = db.session.get(Payment, entry.object_id)
-    if payment is None:
-        done(entry)
-    elif _refused(element):
-        _needs_attention(entry, payment, _messages(element), run)
-    else:
-        if not _payment_linked(payment.id):
-            db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
-        link = InvoiceLink.for_invoice(payment.invoice_id)
-        link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
-        history.record(run, "invoice", payment.invoice_id, "payment", "",
-                       history.payment_text(payment.amount, payment.date, payment.reference), "practice")
-        done(entry)
-        run.count("payments_pushed")
+def _payment_created(tenant_id, entry, payment, element, run):
+    if not _payment_linked(payment.id):
+        db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
+    link = InvoiceLink.for_invoice(payment.invoice_id)
+    link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
+    history.record(run, "invoice", payment.invoice_id, "payment", "",
+                   history.payment_text(payment.amount, payment.date, payment.reference), "practice")
+    done(entry)
+    run.count("payments_pushed")
+
+
+# The pull links what an interrupted batch made (invoices by Reference, payments by amount and
+# date), so a record arrived when it has its link.
+NEW_INVOICES = batches.RecordKind("invoice-create", "Invoices", take_answers=_answers_taker(Invoice, _invoice_created),
+                                  arrived=lambda batch: {invoice_id: True for invoice_id in batch.object_ids
+                                                         if InvoiceLink.for_invoice(invoice_id) is not None})
+NEW_PAYMENTS = batches.RecordKind("payment-create", "Payments", take_answers=_answers_taker(Payment, _payment_created),
+                                  arrived=lambda batch: {payment_id: True for payment_id in batch.object_ids
+                                                         if _payment_linked(payment_id)})
 
 
 # -- what the invoice page shows ------------------------------------------------------------------

@@ -17,8 +17,9 @@ from bm.models import Client, Invoice, Payment, utcnow
 from ..api import xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, payment_text
 from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      UnlinkedContactInvoice, WriteBatch, XeroContact, XeroSettings)
+                      UnlinkedContactInvoice, XeroContact, XeroSettings)
 from ..outbox import in_flight, unsent, waiting_entry
+from . import batches
 from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
 from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
                        page_context, practice_values)
@@ -67,8 +68,7 @@ def preview_sync(xero, connection, progress=lambda phase, percent: None):
         progress("Reading the outbox", 90)
         result["invoices_out"] = _invoices_out(tenant_id, settings)
         result["payments_out"] = _payments_out()
-    interrupted = db.session.scalar(select(db.func.count()).select_from(WriteBatch).where(
-        WriteBatch.tenant_id == tenant_id, WriteBatch.state == "sending"))
+    interrupted = batches.interrupted_count(tenant_id)
     if interrupted:
         result["notes"].append(f"{interrupted} interrupted batch{'es' if interrupted != 1 else ''} would be settled "
                                "first (what reached Xero is linked, the rest sent again).")
