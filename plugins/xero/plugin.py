@@ -11,6 +11,7 @@ from .models import ContactLink, InvoiceLink
 from .outbox import open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
+from .sync.invoice_plan import DRAFT_IN_XERO, GONE_IN_XERO
 
 
 @hookimpl
@@ -43,7 +44,7 @@ def invoice_updated(invoice, changes, source):
     if source == "xero" or not set(changes) & set(invoice_sync.EDITED_FIELDS):
         return
     link = InvoiceLink.for_invoice(invoice.id)
-    if (link is not None and link.xero_status in invoice_sync.DRAFT_IN_XERO) or (
+    if (link is not None and link.xero_status in DRAFT_IN_XERO) or (
             link is None and waiting_entry("invoice", invoice.id) is not None):
         open_entry("invoice", invoice.id)  # also puts a refused invoice back in the queue
 
@@ -77,12 +78,12 @@ def invoice_badges(invoice):
             return [Badge("Not in Xero", "warning", invoice_status.REASONS[reason[0]])]
         return []
     badges = [Badge("Xero", "ok", f"{link.xero_number} in Xero, {link.xero_status.lower()} there.")]
-    if link.xero_status in invoice_sync.DRAFT_IN_XERO:
+    if link.xero_status in DRAFT_IN_XERO:
         badges.append(Badge("Draft in Xero", "info", "Approve it in Xero to issue it."))
-    elif link.xero_status in invoice_sync.GONE_IN_XERO:
+    elif link.xero_status in GONE_IN_XERO:
         badges.append(Badge(f"{link.xero_status.title()} in Xero", "warning",
                             "Nothing is voided or deleted here because of Xero."))
-    if invoice.status == "void" and link.xero_status not in invoice_sync.GONE_IN_XERO:
+    if invoice.status == "void" and link.xero_status not in GONE_IN_XERO:
         badges.append(Badge("Still live in Xero", "warning", "Voided here only: void it in Xero too if you mean to."))
     return badges
 

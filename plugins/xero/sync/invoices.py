@@ -33,14 +33,13 @@ from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStar
 from ..outbox import (done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
                       waiting_entry)
 from . import batches
+from .invoice_plan import (APPROVED_IN_XERO, GONE_IN_XERO, inbound_action, invoice_outbound, linked_news,
+                           payment_decisions, payment_outbound)
 from .contacts import mark_customers, naive_utc
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 
 log = logging.getLogger(__name__)
 SALES_INVOICES = 'Type=="ACCREC"'
-DRAFT_IN_XERO = ("DRAFT", "SUBMITTED")
-APPROVED_IN_XERO = ("AUTHORISED", "PAID")
-GONE_IN_XERO = ("VOIDED", "DELETED")
 CENT = Decimal("0.01")
 EDITED_FIELDS = ("date", "due_date", "lines")
 IDS_PER_CALL = 40  # Xero answers 404 once a URL holds about 53 invoice ids
@@ -159,23 +158,24 @@ def page_context(tenant_id, invoices):
 def _apply_page(tenant_id, invoices, run):
     links, baseline, clients = page_context(tenant_id, invoices)
     for data in invoices:
+        link, contact_id = links.get(data["InvoiceID"]), data["Contact"]["ContactID"]
+        ours = our_unanswered_invoice(data) if link is None else None
+        action = inbound_action(data, link, ours, data["InvoiceID"] in baseline, clients.get(contact_id))
         try:
             with db.session.begin_nested():
-                link = links.get(data["InvoiceID"])
-                if link is not None:
+                if action == "update":
                     take_xero_changes(link, data, run)
-                elif recognise_our_invoice(tenant_id, data, run):
-                    pass
-                elif data["InvoiceID"] in baseline:
-                    continue
-                elif data.get("Status") in GONE_IN_XERO:
+                elif action == "recognise":
+                    _link_created(tenant_id, ours, data)
+                    run.count("invoices_recovered")
+                elif action == "import":
+                    import_invoice(tenant_id, clients[contact_id], data, run)
                     _forget_unlinked(tenant_id, [data["InvoiceID"]])
-                elif data["Contact"]["ContactID"] in clients:
-                    import_invoice(tenant_id, clients[data["Contact"]["ContactID"]], data, run)
+                elif action == "forget":
                     _forget_unlinked(tenant_id, [data["InvoiceID"]])
-                else:
+                elif action == "remember":
                     db.session.merge(UnlinkedContactInvoice(tenant_id=tenant_id, invoice_id=data["InvoiceID"],
-                                                            contact_id=data["Contact"]["ContactID"]))
+                                                            contact_id=contact_id))
         except services.ValidationError as exc:
             run.note_error(f"Invoice {data.get('InvoiceNumber') or data['InvoiceID']} from Xero could not be "
                            f"saved: {'; '.join(exc.errors.values())}", data)
@@ -191,15 +191,21 @@ def import_for_newly_linked_contacts(xero, tenant_id, run):
 
     They are read by id, a few dozen a call; a sync where no such contact was linked makes no call.
     """
+    for chunk, invoices in newly_linked_invoices(xero, tenant_id):
+        _apply_page(tenant_id, invoices, run)
+        _forget_unlinked(tenant_id, chunk)
+        db.session.commit()
+
+
+def newly_linked_invoices(xero, tenant_id):
+    """Yield ``(ids, usable invoices)`` for the Xero invoices raised for contacts linked since, by id."""
     ids = list(db.session.scalars(select(UnlinkedContactInvoice.invoice_id).join(ContactLink, (
         ContactLink.contact_id == UnlinkedContactInvoice.contact_id) & (ContactLink.tenant_id == tenant_id) & (
         ContactLink.archived_at.is_(None))).where(UnlinkedContactInvoice.tenant_id == tenant_id)))
     for start in range(0, len(ids), IDS_PER_CALL):
         chunk = ids[start:start + IDS_PER_CALL]
-        for page in xero.pages("Invoices", "Invoices", {"IDs": ",".join(chunk)}):
-            _apply_page(tenant_id, [data for data in page if check_invoice(data) is None], run)
-        _forget_unlinked(tenant_id, chunk)
-        db.session.commit()
+        yield chunk, [data for page in xero.pages("Invoices", "Invoices", {"IDs": ",".join(chunk)})
+                      for data in page if check_invoice(data) is None]
 
 
 def practice_values(tenant_id, data, with_reference):
@@ -262,82 +268,81 @@ def import_invoice(tenant_id, client_id, data, run):
 
 
 def take_xero_changes(link, data, run):
-    """Apply Xero's news to a linked invoice: status, values once approved there, payments."""
+    """Apply Xero's news to a linked invoice (see ``invoice_plan.linked_news``)."""
     invoice = link.invoice
-    if data.get("Status") and data["Status"] != link.xero_status:
-        history.record(run, "invoice", invoice.id, "xero_status", link.xero_status, data["Status"], "xero")
-    link.xero_status = data.get("Status") or link.xero_status
+    waiting = waiting_entry("invoice", invoice.id)
+    news = linked_news(link, invoice.status, data, waiting)
+    if news.status != link.xero_status:
+        history.record(run, "invoice", invoice.id, "xero_status", link.xero_status, news.status, "xero")
+    link.xero_status = news.status
     link.xero_number = data.get("InvoiceNumber") or link.xero_number
     link.xero_updated_at = naive_utc(xero_date(data.get("UpdatedDateUTC")))
-    if link.xero_status in GONE_IN_XERO or invoice.status == "void":
-        return  # non-destructive: a void or delete on one side never touches the other
-    waiting = waiting_entry("invoice", invoice.id)
-    if link.xero_status in APPROVED_IN_XERO:
-        if waiting is not None and waiting.batch_id is None:
-            done(waiting, note="Approved in Xero before this change was sent; Xero's values were kept.")
-            run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
-                           "Xero's values were kept.")
+    if news.supersedes:
+        done(waiting, note="Approved in Xero before this change was sent; Xero's values were kept.")
+        run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
+                       "Xero's values were kept.")
+    changes = {}
+    if news.takes_values:
         changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
                                           source="xero", actor=history.SYNC_ACTOR)
         history.record_changes(run, "invoice", invoice.id, changes, "xero")
-        if invoice.status == "draft":
-            history.record(run, "invoice", invoice.id, "status", "draft", "awaiting_payment", "xero")
-            services.set_invoice_status(invoice, "awaiting_payment", source="xero", actor=history.SYNC_ACTOR)
-            run.count("invoices_approved")
-        elif changes:
-            run.count("invoices_updated")
+    if news.approves:
+        history.record(run, "invoice", invoice.id, "status", "draft", "awaiting_payment", "xero")
+        services.set_invoice_status(invoice, "awaiting_payment", source="xero", actor=history.SYNC_ACTOR)
+        run.count("invoices_approved")
+    elif changes:
+        run.count("invoices_updated")
+    if news.takes_payments:
         take_xero_payments(link, data, run)
         if link.xero_status == "PAID" and invoice.status != "paid":
             run.note_error(f"Invoice {invoice.number} is paid in Xero but {invoice.amount_due} is still due here "
                            "(a credit note or a payment Xero holds and the practice cannot show).")
-    elif invoice.status == "draft" and waiting is None:
-        # A draft edited in Xero (and not here since): bring the edit across.
-        changes = services.update_invoice(invoice, practice_values(link.tenant_id, data, link.origin == "xero"),
-                                          source="xero", actor=history.SYNC_ACTOR)
-        history.record_changes(run, "invoice", invoice.id, changes, "xero")
-        if changes:
-            run.count("invoices_updated")
 
 
 def take_xero_payments(link, data, run):
-    """Record each Xero payment of the invoice once in the practice (our own ones are matched)."""
+    """Record each Xero payment of the invoice once in the practice (see ``invoice_plan.payment_decisions``)."""
     invoice = link.invoice
-    for summary in data.get("Payments") or []:
-        payment_id = summary.get("PaymentID") if isinstance(summary, dict) else None
-        if not payment_id or db.session.scalar(select(PaymentLink.id).where(
-                PaymentLink.tenant_id == link.tenant_id, PaymentLink.xero_payment_id == payment_id)):
-            continue
-        amount = decimal_or_none(summary.get("Amount"))
-        day = xero_date(summary.get("Date")).date() if summary.get("Date") else None
-        ours = _sent_payment_matching(invoice, amount, day)
-        if ours is not None:
-            db.session.add(PaymentLink(payment_id=ours.id, tenant_id=link.tenant_id, xero_payment_id=payment_id))
+    for decision in payment_decisions(invoice.number, data.get("Payments"), known_payment_ids(link.tenant_id, data),
+                                      sent_payments(invoice), invoice.status, invoice.amount_due, payment_day):
+        if decision.action == "match":
+            db.session.add(PaymentLink(payment_id=decision.ours.id, tenant_id=link.tenant_id,
+                                       xero_payment_id=decision.payment_id))
             run.count("payments_recovered")
-            continue
-        if invoice.status != "awaiting_payment" or amount is None or amount > invoice.amount_due:
-            run.note_error(f"A payment of {amount} in Xero on invoice {invoice.number} could not be recorded here: "
-                           f"the invoice here is {invoice.status_label.lower()} with {invoice.amount_due} due.")
-            continue
-        payment = services.record_payment(invoice, {"amount": amount, "date": day,
-                                                    "reference": summary.get("Reference") or ""}, source="xero", actor=history.SYNC_ACTOR)
-        db.session.add(PaymentLink(payment_id=payment.id, tenant_id=link.tenant_id, xero_payment_id=payment_id,
-                                   origin="xero"))
-        history.record(run, "invoice", invoice.id, "payment", "", history.payment_text(amount, day, payment.reference), "xero")
-        run.count("payments_pulled")
+        elif decision.action == "refuse":
+            run.note_error(decision.message)
+        else:
+            payment = services.record_payment(invoice, {"amount": decision.amount, "date": decision.day,
+                                                        "reference": decision.reference}, source="xero",
+                                              actor=history.SYNC_ACTOR)
+            db.session.add(PaymentLink(payment_id=payment.id, tenant_id=link.tenant_id,
+                                       xero_payment_id=decision.payment_id, origin="xero"))
+            history.record(run, "invoice", invoice.id, "payment", "",
+                           history.payment_text(decision.amount, decision.day, payment.reference), "xero")
+            run.count("payments_pulled")
     db.session.flush()
 
 
-def _sent_payment_matching(invoice, amount, day):
-    """A practice payment of this invoice sent to Xero in a batch that never got its answer."""
-    for payment in invoice.payments:
-        entry = waiting_entry("payment", payment.id)
-        if (entry is not None and entry.batch_id is not None and payment.amount == amount and payment.date == day
-                and not _payment_linked(payment.id)):
-            return payment
-    return None
+def known_payment_ids(tenant_id, data):
+    """The PaymentIDs of a Xero invoice's payments that are linked to a practice payment already."""
+    ids = [p.get("PaymentID") for p in data.get("Payments") or [] if isinstance(p, dict) and p.get("PaymentID")]
+    return set(db.session.scalars(select(PaymentLink.xero_payment_id).where(
+        PaymentLink.tenant_id == tenant_id, PaymentLink.xero_payment_id.in_(ids)))) if ids else set()
 
 
-def _payment_linked(payment_id):
+def sent_payments(invoice):
+    """The invoice's practice payments sent to Xero in a batch that never got its answer."""
+    return [payment for payment in invoice.payments
+            if (entry := waiting_entry("payment", payment.id)) is not None and entry.batch_id is not None
+            and not payment_linked(payment.id)]
+
+
+def payment_day(value):
+    """A payment's date as Xero gives it, as a date (None when it has none)."""
+    return xero_date(value).date() if value else None
+
+
+def payment_linked(payment_id):
+    """Whether a practice payment is linked to a Xero payment."""
     return db.session.scalar(select(PaymentLink.id).where(PaymentLink.payment_id == payment_id)) is not None
 
 
@@ -348,21 +353,17 @@ def _check_totals(invoice, data, run):
                        f"{invoice.total} from the same lines (rounding of an inclusive or discounted line).")
 
 
-def recognise_our_invoice(tenant_id, data, run):
-    """Link a Xero invoice that one of our unanswered create batches made (by Reference).
-
-    :return: True if it was ours.
-    """
+def our_unanswered_invoice(data):
+    """The practice invoice a Xero invoice is, when one of our create batches made it but its
+    answer was lost (found by Reference), or None."""
     reference = data.get("Reference")
     if not reference:
-        return False
+        return None
     invoice = db.session.scalar(select(Invoice).join(OutboxEntry, OutboxEntry.object_id == Invoice.id).where(
         in_flight("invoice"), Invoice.number == reference))
     if invoice is None or InvoiceLink.for_invoice(invoice.id) is not None:
-        return False
-    _link_created(tenant_id, invoice, data)
-    run.count("invoices_recovered")
-    return True
+        return None
+    return invoice
 
 
 # -- pushing practice invoices --------------------------------------------------------------------
@@ -401,11 +402,10 @@ def push_invoices(xero, tenant_id, run):
     for entry in db.session.scalars(select(OutboxEntry).where(unsent("invoice")).order_by(OutboxEntry.id)).all():
         invoice = db.session.get(Invoice, entry.object_id)
         link = InvoiceLink.for_invoice(entry.object_id)
-        if invoice is None or (link is None and invoice.status == "void"):
+        action = invoice_outbound(invoice, link, client_linked(invoice, link))
+        if action == "done":
             done(entry)
-        elif link is not None and link.xero_status not in DRAFT_IN_XERO:
-            done(entry)  # approved, voided or deleted in Xero: nothing of ours to send
-        elif link is not None or ContactLink.live_for(invoice.client_id) is not None:
+        elif action in ("create", "update"):
             try:
                 body = _invoice_body(invoice, link, lines)
             except ValueError as exc:
@@ -413,13 +413,18 @@ def push_invoices(xero, tenant_id, run):
                 run.note_error(f"Invoice {invoice.number} was not sent to Xero: {exc}")
                 continue
             entry.detail = {"version": invoice.version}
-            (updates if link is not None else creates).append((entry, body))
+            (updates if action == "update" else creates).append((entry, body))
     db.session.commit()
     for start in range(0, len(creates), BATCH_SIZE):
         batches.send(xero, batches.save(tenant_id, NEW_INVOICES, creates[start:start + BATCH_SIZE]), NEW_INVOICES, run)
     for start in range(0, len(updates), BATCH_SIZE):
         _update_batch(xero, updates[start:start + BATCH_SIZE], run)
     renumber_synced_invoices(tenant_id, run)
+
+
+def client_linked(invoice, link):
+    """Whether an invoice not in Xero yet has a client linked to a Xero contact."""
+    return invoice is not None and link is None and ContactLink.live_for(invoice.client_id) is not None
 
 
 def _invoice_body(invoice, link, lines):
@@ -515,12 +520,8 @@ def _needs_attention(entry, record, message, run):
 
 def payment_waits_because(payment):
     """Why a practice payment has not gone to Xero yet (a sentence), or None if it can go."""
-    link = InvoiceLink.for_invoice(payment.invoice_id)
-    if link is None:
-        return "The invoice is not in Xero yet; the payment follows it."
-    if link.xero_status in DRAFT_IN_XERO:
-        return "Waiting for the invoice to be approved in Xero; the payment is sent on the first sync after that."
-    return None
+    action, sentence = payment_outbound(InvoiceLink.for_invoice(payment.invoice_id))
+    return sentence if action == "wait" else None
 
 
 def push_payments(xero, tenant_id, run):
@@ -529,19 +530,14 @@ def push_payments(xero, tenant_id, run):
     ready = []
     for entry in db.session.scalars(select(OutboxEntry).where(unsent("payment")).order_by(OutboxEntry.id)).all():
         payment = db.session.get(Payment, entry.object_id)
-        if payment is None or _payment_linked(payment.id):
+        if payment is None or payment_linked(payment.id):
             done(entry)
             continue
-        if payment_waits_because(payment):
-            continue
         link = InvoiceLink.for_invoice(payment.invoice_id)
-        if link.xero_status in GONE_IN_XERO:
-            _needs_attention(entry, payment, f"The invoice is {link.xero_status.lower()} in Xero, so this payment "
-                                              "was not sent.", run)
-        elif link.xero_status == "PAID":
-            _needs_attention(entry, payment, "Xero shows this invoice as fully paid already, so this payment "
-                                              "was not sent.", run)
-        else:
+        action, sentence = payment_outbound(link)
+        if action == "refuse":
+            _needs_attention(entry, payment, sentence, run)
+        elif action == "send":
             ready.append((entry, {"Invoice": {"InvoiceID": link.xero_invoice_id},
                                   "Account": {"AccountID": settings.default_bank_account_id},
                                   "Date": payment.date.isoformat(), "Amount": float(payment.amount),
@@ -552,7 +548,7 @@ def push_payments(xero, tenant_id, run):
 
 
 def _payment_created(tenant_id, entry, payment, element, run):
-    if not _payment_linked(payment.id):
+    if not payment_linked(payment.id):
         db.session.add(PaymentLink(payment_id=payment.id, tenant_id=tenant_id, xero_payment_id=element["PaymentID"]))
     link = InvoiceLink.for_invoice(payment.invoice_id)
     link.xero_status = (element.get("Invoice") or {}).get("Status") or link.xero_status
@@ -569,7 +565,7 @@ NEW_INVOICES = batches.RecordKind("invoice-create", "Invoices", take_answers=_an
                                                          if InvoiceLink.for_invoice(invoice_id) is not None})
 NEW_PAYMENTS = batches.RecordKind("payment-create", "Payments", take_answers=_answers_taker(Payment, _payment_created),
                                   arrived=lambda batch: {payment_id: True for payment_id in batch.object_ids
-                                                         if _payment_linked(payment_id)})
+                                                         if payment_linked(payment_id)})
 
 
 # -- what the invoice page shows ------------------------------------------------------------------

@@ -15,14 +15,15 @@ from bm.extensions import db
 from bm.models import Client, Invoice, Payment, utcnow
 
 from ..api import xero_date
-from ..history import FIELD_LABELS, as_text, lines_summary, payment_text
-from ..models import (ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      UnlinkedContactInvoice, XeroContact, XeroSettings)
-from ..outbox import in_flight, unsent, waiting_entry
+from ..history import FIELD_LABELS, as_text, lines_summary, lines_total, payment_text
+from ..models import ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, XeroContact, XeroSettings
+from ..outbox import unsent, waiting_entry
 from . import batches
 from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
-from .invoices import (APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO, IDS_PER_CALL, SALES_INVOICES, check_invoice,
-                       page_context, practice_values)
+from .invoice_plan import (APPROVED_IN_XERO, GONE_IN_XERO, inbound_action, invoice_outbound, linked_news,
+                           payment_decisions, payment_outbound)
+from .invoices import (SALES_INVOICES, check_invoice, client_linked, known_payment_ids, newly_linked_invoices,
+                       our_unanswered_invoice, page_context, payment_linked, practice_values, sent_payments)
 from .tax_rates import tax_type_for
 
 LISTED = 200  # rows kept per section; the counts stay exact
@@ -190,65 +191,58 @@ def _changed_invoices(xero, since, result):
 
 def _invoices_of_newly_linked(xero, tenant_id):
     """Invoices raised in Xero for contacts linked since; read by id as the sync would."""
-    ids = list(db.session.scalars(select(UnlinkedContactInvoice.invoice_id).join(ContactLink, (
-        ContactLink.contact_id == UnlinkedContactInvoice.contact_id) & (ContactLink.tenant_id == tenant_id) & (
-        ContactLink.archived_at.is_(None))).where(UnlinkedContactInvoice.tenant_id == tenant_id)))
-    found = []
-    for start in range(0, len(ids), IDS_PER_CALL):
-        for page in xero.pages("Invoices", "Invoices", {"IDs": ",".join(ids[start:start + IDS_PER_CALL])}):
-            found += [data for data in page if check_invoice(data) is None]
-    return _invoices_in(tenant_id, found)
+    return _invoices_in(tenant_id, [data for _ids, invoices in newly_linked_invoices(xero, tenant_id)
+                                    for data in invoices])
 
 
 def _invoices_in(tenant_id, invoices):
     """What Xero's changed invoices would do here: come in, change linked ones, or be recognised."""
     links, baseline, client_ids = page_context(tenant_id, invoices)
     names = dict(db.session.execute(select(Client.id, Client.name).where(Client.id.in_(client_ids.values()))).all())
-    clients = {contact_id: names[client_id] for contact_id, client_id in client_ids.items()}
     rows = []
     for data in invoices:
         number = data.get("InvoiceNumber") or f"Xero {data['InvoiceID'][:8]}"
-        link = links.get(data["InvoiceID"])
-        if link is not None:
-            row = _linked_invoice_news(link, data)
-            if row:
-                rows.append(row)
-        elif (ours := _our_unanswered_invoice(data)) is not None:
+        link, client_id = links.get(data["InvoiceID"]), client_ids.get(data["Contact"]["ContactID"])
+        ours = our_unanswered_invoice(data) if link is None else None
+        action = inbound_action(data, link, ours, data["InvoiceID"] in baseline, client_id)
+        if action == "update" and (row := _linked_invoice_news(link, data)):
+            rows.append(row)
+        elif action == "recognise":
             rows.append({"action": "recognised", "number": number, "client": ours.client.name, "invoice_id": ours.id,
                          "changes": [], "note": f"Our invoice {ours.number}, sent before an answer was lost: "
                                                 "it would be linked, not sent again."})
-        elif data["InvoiceID"] in baseline or data.get("Status") in GONE_IN_XERO:
-            continue
-        elif data["Contact"]["ContactID"] in clients:
-            payments = [payment_text(p.get("Amount"), _day(p.get("Date"))) for p in data.get("Payments") or []
-                        if isinstance(p, dict) and p.get("PaymentID")]
-            rows.append({"action": "import", "number": number, "client": clients[data["Contact"]["ContactID"]],
+        elif action == "import":
+            lines = _lines(tenant_id, data)
+            status = "awaiting_payment" if data.get("Status") in APPROVED_IN_XERO else "draft"
+            rows.append({"action": "import", "number": number, "client": names[client_id],
                          "invoice_id": None, "status": data.get("Status") or "DRAFT",
-                         "total": as_text(data.get("Total")), "changes": [], "payments": payments,
-                         "note": f"Raised in Xero: would be brought in with {lines_summary(_lines(tenant_id, data))}."})
+                         "total": as_text(data.get("Total")), "changes": [],
+                         "payments": _payments_in(tenant_id, number, data, [], status, lines_total(lines)),
+                         "note": f"Raised in Xero: would be brought in with {lines_summary(lines)}."})
     return rows
 
 
 def _linked_invoice_news(link, data):
     """The changes ``take_xero_changes`` would make to a linked invoice (None when there are none)."""
     invoice, changes, note = link.invoice, [], ""
-    status = data.get("Status") or link.xero_status
-    if status != link.xero_status:
-        changes.append(_change("xero_status", link.xero_status, status))
+    news = linked_news(link, invoice.status, data, waiting_entry("invoice", invoice.id))
+    if news.status != link.xero_status:
+        changes.append(_change("xero_status", link.xero_status, news.status))
     if data.get("InvoiceNumber") and data["InvoiceNumber"] != invoice.number:
         changes.append(_change("number", invoice.number, data["InvoiceNumber"]))
+    if news.supersedes:
+        note = "Approved in Xero before the practice's change was sent: Xero's values would be kept."
+    total = invoice.total
+    if news.takes_values:
+        value_changes, clean = _value_changes(invoice, practice_values(link.tenant_id, data, link.origin == "xero"))
+        changes += value_changes
+        total = lines_total(clean["lines"]) if "lines" in clean else total
+    if news.approves:
+        changes.append(_change("status", "draft", "awaiting_payment"))
     payments = []
-    if status not in GONE_IN_XERO and invoice.status != "void":
-        waiting = waiting_entry("invoice", invoice.id)
-        if status in APPROVED_IN_XERO:
-            if waiting is not None and waiting.batch_id is None:
-                note = "Approved in Xero before the practice's change was sent: Xero's values would be kept."
-            changes += _value_changes(invoice, practice_values(link.tenant_id, data, link.origin == "xero"))
-            if invoice.status == "draft":
-                changes.append(_change("status", "draft", "awaiting_payment"))
-            payments = _new_payments(link, data)
-        elif invoice.status == "draft" and waiting is None:
-            changes += _value_changes(invoice, practice_values(link.tenant_id, data, link.origin == "xero"))
+    if news.takes_payments:
+        payments = _payments_in(link.tenant_id, invoice.number, data, sent_payments(invoice),
+                                "awaiting_payment" if news.approves else invoice.status, total - invoice.amount_paid)
     if not changes and not payments and not note:
         return None
     return {"action": "update", "number": invoice.number, "client": invoice.client.name, "invoice_id": invoice.id,
@@ -256,38 +250,30 @@ def _linked_invoice_news(link, data):
 
 
 def _value_changes(invoice, values):
-    """The fields ``services.update_invoice`` would change, compared as it compares them."""
+    """The fields ``services.update_invoice`` would change, compared as it compares them, and the
+    cleaned values (empty when they could not be saved)."""
     try:
         clean = services.clean_invoice_data(values)
     except services.ValidationError as exc:
-        return [_change("lines", "", f"Xero's values could not be saved: {'; '.join(exc.errors.values())}")]
+        return [_change("lines", "", f"Xero's values could not be saved: {'; '.join(exc.errors.values())}")], {}
     changes = [_change(field, getattr(invoice, field), clean[field]) for field in ("date", "due_date", "reference")
                if field in clean and getattr(invoice, field) != clean[field]]
     if "lines" in clean and services.line_dicts(invoice) != clean["lines"]:
         changes.append(_change("lines", lines_summary(services.line_dicts(invoice)), lines_summary(clean["lines"])))
-    return changes
+    return changes, clean
 
 
-def _new_payments(link, data):
-    """Xero payments of a linked invoice not yet recorded here."""
-    found = []
-    for summary in data.get("Payments") or []:
-        payment_id = summary.get("PaymentID") if isinstance(summary, dict) else None
-        if payment_id and not db.session.scalar(select(PaymentLink.id).where(
-                PaymentLink.tenant_id == link.tenant_id, PaymentLink.xero_payment_id == payment_id)):
-            found.append(payment_text(summary.get("Amount"), _day(summary.get("Date")), summary.get("Reference") or ""))
-    return found
-
-
-def _our_unanswered_invoice(data):
-    reference = data.get("Reference")
-    if not reference:
-        return None
-    invoice = db.session.scalar(select(Invoice).join(OutboxEntry, OutboxEntry.object_id == Invoice.id).where(
-        in_flight("invoice"), Invoice.number == reference))
-    if invoice is None or db.session.scalar(select(InvoiceLink.id).where(InvoiceLink.invoice_id == invoice.id)):
-        return None
-    return invoice
+def _payments_in(tenant_id, number, data, sent, status, amount_due):
+    """Xero's payments of an invoice as the sync would take them: recorded here, or why not."""
+    rows = []
+    for decision in payment_decisions(number, data.get("Payments"), known_payment_ids(tenant_id, data), sent,
+                                      status, amount_due, _day):
+        text = payment_text(decision.amount, decision.day, decision.reference)
+        if decision.action == "record":
+            rows.append(text)
+        elif decision.action == "refuse":
+            rows.append(f"{text}, not recorded here: {decision.message}")
+    return rows
 
 
 def _invoices_out(tenant_id, settings):
@@ -296,16 +282,12 @@ def _invoices_out(tenant_id, settings):
     for entry in db.session.scalars(select(OutboxEntry).where(unsent("invoice")).order_by(OutboxEntry.id)).all():
         invoice = db.session.get(Invoice, entry.object_id)
         link = InvoiceLink.for_invoice(entry.object_id)
-        if invoice is None or (link is None and invoice.status == "void"):
-            continue
-        if link is not None and link.xero_status not in DRAFT_IN_XERO:
-            continue
-        client_linked = ContactLink.live_for(invoice.client_id) is not None
-        if link is None and not client_linked:
+        action = invoice_outbound(invoice, link, client_linked(invoice, link))
+        if action not in ("create", "update"):
             continue
         missing = sorted({as_text(line.tax_rate) for line in invoice.lines
                           if tax_type_for(tenant_id, line.tax_rate, settings.default_tax_type) is None})
-        rows.append({"action": "update" if link else "create", "number": invoice.number, "invoice_id": invoice.id,
+        rows.append({"action": action, "number": invoice.number, "invoice_id": invoice.id,
                      "client": invoice.client.name, "total": as_text(invoice.total),
                      "xero_number": link.xero_number if link else "",
                      "summary": lines_summary(services.line_dicts(invoice)),
@@ -319,20 +301,19 @@ def _payments_out():
     rows = []
     for entry in db.session.scalars(select(OutboxEntry).where(unsent("payment")).order_by(OutboxEntry.id)).all():
         payment = db.session.get(Payment, entry.object_id)
-        if payment is None or db.session.scalar(select(PaymentLink.id).where(PaymentLink.payment_id == payment.id)):
+        if payment is None or payment_linked(payment.id):
             continue
         link = InvoiceLink.for_invoice(payment.invoice_id)
-        if link is None:
-            outcome = "waits: the invoice is not in Xero yet"
-        elif link.xero_status in DRAFT_IN_XERO:
-            outcome = "waits for the invoice to be approved in Xero"
-        elif link.xero_status in GONE_IN_XERO or link.xero_status == "PAID":
+        action, _sentence = payment_outbound(link)
+        if action == "wait":
+            outcome = "waits: the invoice is not in Xero yet" if link is None else "waits for the invoice to be approved in Xero"
+        elif action == "refuse":
             outcome = f"would not be sent: the invoice is {link.xero_status.lower()} in Xero"
         else:
             outcome = "would be sent to Xero"
         rows.append({"invoice": payment.invoice.number, "invoice_id": payment.invoice_id,
                      "payment": payment_text(payment.amount, payment.date, payment.reference), "outcome": outcome,
-                     "sent": outcome == "would be sent to Xero"})
+                     "sent": action == "send"})
     return rows
 
 
