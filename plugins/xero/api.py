@@ -169,7 +169,8 @@ class XeroClient:
     :param tokens: an object with ``access_token()`` and ``refresh()`` (see oauth.TokenKeeper);
         None for identity calls made before a token exists.
     :param before_call: called before every request; the plugin ends the database transaction
-        there, so no lock or snapshot is held while waiting on the network.
+        there (refusing one that holds unsaved changes), so no lock or snapshot is held while
+        waiting on the network.
     """
 
     def __init__(self, client_id, client_secret, base_url=None, tokens=None, tenant_id=None,

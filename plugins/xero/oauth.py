@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, session, url_for
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bm.extensions import db
@@ -27,6 +27,61 @@ REFRESH_MARGIN = timedelta(seconds=120)
 
 class AuthorisationFailed(Exception):
     """The return from Xero's consent page cannot be trusted or used; the message says why."""
+
+
+class UnsavedChanges(RuntimeError):
+    """A Xero call was about to leave while the session held changes nobody committed: a bug in the caller."""
+
+
+# -- the session around each Xero call ----------------------------------------------------------
+
+WRITTEN = "bm_xero_written"  # session.info key: what this transaction has sent to the database so far
+
+
+def _end_clean_transaction():
+    """Before each Xero call: end the session's transaction, so no lock or snapshot is held while
+    waiting on the network, and refuse if it holds changes.
+
+    Committing them here would save half of a service's work without anyone deciding to: the
+    caller commits (or rolls back) first, where it means to.
+    """
+    session = db.session()
+    names = _changed_names(session) | session.info.get(WRITTEN, set())
+    if names:
+        raise UnsavedChanges(f"A Xero call was made with unsaved changes to {', '.join(sorted(names))}: commit or "
+                             "roll back before calling Xero.")
+    session.commit()
+
+
+def _changed_names(session):
+    changed = [*session.new, *session.deleted, *(obj for obj in session.dirty if session.is_modified(obj))]
+    return {type(obj).__name__ for obj in changed}
+
+
+def _watch_writes():
+    """Note on the session when its transaction writes, until that transaction ends (once per process)."""
+    session_class = db.session.session_factory.class_
+    if getattr(session_class, "_bm_xero_watching", False):
+        return
+    event.listen(session_class, "after_flush", _note_flush)
+    event.listen(session_class, "do_orm_execute", _note_bulk_write)
+    event.listen(session_class, "after_transaction_end", _forget_writes)
+    session_class._bm_xero_watching = True
+
+
+def _note_flush(session, _context):
+    session.info.setdefault(WRITTEN, set()).update(_changed_names(session))  # still the pre-flush lists here
+
+
+def _note_bulk_write(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        mapper = state.bind_mapper
+        state.session.info.setdefault(WRITTEN, set()).add(mapper.class_.__name__ if mapper else "a table")
+
+
+def _forget_writes(session, transaction):
+    if transaction.parent is None:  # the outer transaction ended: committed or rolled back
+        session.info.pop(WRITTEN, None)
 
 
 # -- tokens at rest ---------------------------------------------------------------------------
@@ -60,9 +115,10 @@ def _expiry(token_set):
 
 def identity_client():
     """A XeroClient for the sign-in steps, before any organisation is chosen."""
+    _watch_writes()
     return XeroClient(setting("XERO_CLIENT_ID"), setting("XERO_CLIENT_SECRET"), setting("XERO_BASE_URL") or None,
                       timeout=float(setting("XERO_HTTP_TIMEOUT")), backoff=float(setting("XERO_HTTP_BACKOFF")),
-                      before_call=db.session.commit)
+                      before_call=_end_clean_transaction)
 
 
 def client_for(connection):
@@ -199,7 +255,7 @@ def choose_organisation(connection, tenant_id):
         connection = earlier
     connection.tenant_id = tenant_id
     connection.xero_connection_id = organisations[tenant_id].get("id")
-    db.session.flush()
+    db.session.commit()  # the token keeper reads the connection in a session of its own
     organisation = client_for(connection).organisation()
     connection.organisation_name = organisation.get("Name") or organisations[tenant_id].get("tenantName", "")
     connection.short_code = organisation.get("ShortCode") or ""

@@ -205,6 +205,7 @@ def settings():
     """Integration Settings: client sync, the sync interval and invoice sync with its Default Bank."""
     connection = _connection_or_404()
     current = integration_settings()
+    db.session.commit()  # the settings row, made on first use, is kept before Xero is read
     choices, choices_error = _organisation_choices(connection)
     errors = {}
     if request.method == "POST":

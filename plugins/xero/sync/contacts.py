@@ -96,7 +96,7 @@ def fetch_contacts(xero, tenant_id, contact_ids, run):
         body = xero.get("Contacts", {"IDs": ",".join(ids[start:start + BATCH_SIZE]), "includeArchived": "true"})
         store_contacts(tenant_id, body.get("Contacts") or [], run)
         run.count("contacts_pulled", len(body.get("Contacts") or []))
-    db.session.commit()
+        db.session.commit()
     return set(db.session.scalars(select(ContactLink.contact_id).where(
         ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
 

@@ -167,6 +167,7 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
         with organisation_lock(redis, connection.tenant_id, lock_seconds):
             recorder = RunRecorder(run)
             run.state, run.started_at = "running", utcnow()
+            db.session.commit()  # shown as running before the first call to Xero
             steps(xero, connection, recorder)
             return _finish(run, "finished", _summary(recorder.counts))
     except SyncBusy:

@@ -58,12 +58,13 @@ def take_baseline(xero, tenant_id):
     """
     db.session.execute(delete(InvoiceSyncStart).where(InvoiceSyncStart.tenant_id == tenant_id))
     db.session.execute(delete(BaselineInvoice).where(BaselineInvoice.tenant_id == tenant_id))
+    db.session.commit()
     seen = set()
     for page in xero.pages("Invoices", "Invoices", {"where": SALES_INVOICES, "summaryOnly": "true"}):
         ids = {inv["InvoiceID"] for inv in page if isinstance(inv, dict) and inv.get("InvoiceID")} - seen
         db.session.add_all(BaselineInvoice(tenant_id=tenant_id, invoice_id=invoice_id) for invoice_id in ids)
         seen |= ids
-        db.session.flush()
+        db.session.commit()  # a page at a time, as the other pulls do
     db.session.add(InvoiceSyncStart(tenant_id=tenant_id, enabled_at=utcnow(), invoices_before=len(seen)))
     db.session.flush()
     return len(seen)
@@ -387,6 +388,7 @@ class _Lines:
         found = tax_type_for(self.tenant_id, rate, self.settings.default_tax_type)
         if found is None and not self.refreshed:
             self.refreshed = True
+            db.session.commit()  # the outbox decisions made so far are kept before Xero is read
             store_tax_rates(self.tenant_id, self.xero.get("TaxRates").get("TaxRates") or [])
             found = tax_type_for(self.tenant_id, rate, self.settings.default_tax_type)
         if found is None:
