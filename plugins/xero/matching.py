@@ -20,13 +20,15 @@ How a pair is scored (a Fellegi-Sunter style sum of log-odds, turned into a perc
   only one client would have (email, phone, tax number, account number, reference, business
   email domain, street address): then a renamed business is likely and the name counts at
   least -0.5. A company and a person are never one client renamed. A person matched through
-  a business's owner or contact costs 8 points, by surname alone 20, by an initial 5. The
-  same surname with a different first name (a family at one address) gives -8 whatever else
-  the two share.
+  a business's owner or contact costs 8 points, by surname alone 20, by an initial 5. First
+  names agree when alike, when one starts the other ("Chris", "Christopher") or when one is a
+  short form of the other in the nicknames package's table ("Dave", "David"). The same
+  surname with a different first name (a family at one address) gives -8 whatever else the
+  two share.
 - Evidence adds: Xero ContactNumber equal to the client reference +4.0, tax number equal
   +3.0, email equal +2.5, account number equal +2.0, phone equal (digits, country code and
   trunk 0 stripped) +1.8, same email domain (not free-mail) +0.8, postcode equal +0.8,
-  address line 1 alike +0.7.
+  address line 1 alike (and no other house number) +0.7.
 - Contradictions subtract: two different tax numbers -3.0 (strong), different postcodes -0.4,
   different emails or phones -0.2 each (people keep several, so weak).
 - A pair's own score is ``round(100 * sigmoid(total))``; explain() returns it.
@@ -49,11 +51,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
+from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Prefix
 
@@ -73,6 +77,7 @@ _OWNER_COST = 8
 _SURNAME_ONLY_COST = 20
 _SAME_FIRST = 80  # first names at least this alike are one name typed twice
 _SAME_SURNAME = 90
+_SHORT_FORM = 90  # how alike "Chris" and "Christopher", or "Dave" and "David", count
 
 _REFERENCE = 4.0
 _TAX_EQUAL = 3.0
@@ -90,9 +95,9 @@ _LINE1_THRESHOLD = 85
 
 _SHARED_SHOWN = 10  # a score this much below the pair's own says why: other candidates
 
-# Candidate search. Names scoring under the cutoff cannot reach FLOOR even with a like address
-# line 1; every stronger piece of evidence is an exact key that the key index finds anyway.
-# A key shared by more than _BLOCK_MAX clients (a practice-wide email or phone) is skipped.
+# Candidate search. A name under the cutoff scores -7 and cannot reach FLOOR unless the pair
+# shares a key, and the key index finds those anyway. A key shared by more than _BLOCK_MAX
+# clients (a practice-wide email or phone, a common surname) is skipped.
 _NAME_NEIGHBOURS_MIN = 10
 _NAME_CUTOFF = 55
 _CHUNK_CELLS = 4_000_000
@@ -586,8 +591,12 @@ class _Side:
         self.company = np.fromiter((record.company for record in records), bool, self.size)
         self.person = np.fromiter((record.person for record in records), bool, self.size)
         self.tokens = [record.tokens for record in records]
-        self.has_initial = np.fromiter(
-            (any(len(token) == 1 for token in record.tokens) for record in records), bool, self.size)
+        # The letters the name's initials stand for, and those its words start with, one bit
+        # each: an initial can only be a word of the other name that starts with it.
+        self.initial_letters = np.fromiter((_letters(record.tokens, 1) for record in records),
+                                           np.int64, self.size)
+        self.word_letters = np.fromiter((_letters(record.tokens, 2) for record in records),
+                                        np.int64, self.size)
         everyone = [record.people for record in records]
         self.people = _Slots.of(everyone, np.arange(sum(map(len, everyone))))
         people = list(chain.from_iterable(everyone))
@@ -634,6 +643,16 @@ def _keys(size: int, *fields: _Slots | np.ndarray) -> _Slots:
     owner = np.concatenate(owners)
     order = np.argsort(owner, kind="stable")
     return _Slots(np.bincount(owner, minlength=size), np.concatenate(values)[order])
+
+
+def _letters(tokens: tuple[str, ...], length: int) -> int:
+    """Return the first letters of the tokens of `length` (1: initials) or more (2: words) as
+    bits, a to z and one for anything else."""
+    bits = 0
+    for token in tokens:
+        if (len(token) == 1) == (length == 1):
+            bits |= 1 << min(max(ord(token[0]) - 97, 0), 26)
+    return bits
 
 
 def _person_keys(first: str, last: str, indexed: bool) -> list[str]:
@@ -717,9 +736,7 @@ class _Evidence:
         self.phone_differs = phones & ~self.phone_equal
         self.postcode_equal, postcodes = _shared(contacts.postcodes, rows, clients.postcodes, columns)
         self.postcode_differs = postcodes & ~self.postcode_equal
-        pair, mine, yours = _cross(contacts.lines, rows, clients.lines, columns)
-        street, _ = _best(size, pair, _similarity(contacts.lines.values[mine], clients.lines.values[yours]))
-        self.street = np.where(street >= 0, np.round(street), 0).astype(np.int64)
+        self.street = _streets(contacts, rows, clients, columns)
 
     def _names(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -731,8 +748,9 @@ class _Evidence:
         named = np.flatnonzero(best >= 0)
         label[named] = np.maximum(contacts.name_kinds[mine[which[named]]],
                                   clients.name_kinds[yours[which[named]]])
-        initials = np.flatnonzero((best >= 0) & (best < 100)
-                                  & (contacts.has_initial[rows] | clients.has_initial[columns]))
+        expandable = ((contacts.initial_letters[rows] & clients.word_letters[columns])
+                      | (clients.initial_letters[columns] & contacts.word_letters[rows]))
+        initials = np.flatnonzero((best >= 0) & (best < 100) & (expandable != 0))
         for index in initials.tolist():
             expanded = _initials_similarity(contacts.tokens[rows[index]],
                                             clients.tokens[columns[index]]) - _INITIALS_COST
@@ -751,17 +769,22 @@ class _Evidence:
         initial = known & (lengths.min(axis=0) == 1)
         full = np.flatnonzero(known & ~initial)
         first = np.zeros(len(pair), np.float32)
-        prefixed = np.zeros(len(pair), bool)
+        short_form = np.zeros(len(pair), bool)
         if len(full):
             ours, theirs = contacts.firsts[mine[full]], clients.firsts[yours[full]]
             first[full] = _similarity(ours, theirs)
             common = process.cpdist(ours, theirs, scorer=Prefix.similarity, workers=-1)
-            prefixed[full] = (common >= 3) & (common == lengths[:, full].min(axis=0))
+            short_form[full] = (common >= 3) & (common == lengths[:, full].min(axis=0))
         same_initial = contacts.initials[mine] == clients.initials[yours]
-        alike = (first >= _SAME_FIRST) | prefixed | (initial & same_initial)
+        # "Dave" and "David", "Bob" and "Robert": a short form is the same first name.
+        unlike = full[(first[full] < _SAME_FIRST) & ~short_form[full] & (surname[full] >= _SAME_SURNAME)]
+        for index in unlike.tolist():
+            short_form[index] = not _first_names(contacts.firsts[mine[index]]).isdisjoint(
+                _first_names(clients.firsts[yours[index]]))
+        alike = (first >= _SAME_FIRST) | short_form | (initial & same_initial)
         similarity = np.where(~known, surname - _SURNAME_ONLY_COST, np.where(
             initial, surname - _INITIALS_COST,
-            0.6 * surname + 0.4 * np.where(prefixed, np.maximum(first, 90), first)))
+            0.6 * surname + 0.4 * np.where(short_form, np.maximum(first, _SHORT_FORM), first)))
         itself = contacts.itself[mine] & clients.itself[yours]
         similarity = similarity - np.where(itself, 0, _OWNER_COST)
         # Couple against couple is the names compared as names; "Smith & Jones Plumbing" reads
@@ -843,6 +866,24 @@ class _Evidence:
         return reasons
 
 
+def _streets(contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray) -> np.ndarray:
+    """Return how alike each pair's address line 1 is, 0 where the house numbers differ
+    ("120 Windsor Place" is not "42 Windsor Place", however alike the words)."""
+    pair, mine, yours = _cross(contacts.lines, rows, clients.lines, columns)
+    ours, theirs = contacts.lines.values[mine], clients.lines.values[yours]
+    scores = _similarity(ours, theirs)
+    for index in np.flatnonzero(scores >= _LINE1_THRESHOLD).tolist():
+        numbers = _house_numbers(ours[index]), _house_numbers(theirs[index])
+        if all(numbers) and numbers[0].isdisjoint(numbers[1]):
+            scores[index] = 0
+    street, _ = _best(len(rows), pair, scores)
+    return np.where(street >= 0, np.round(street), 0).astype(np.int64)
+
+
+def _house_numbers(line: str) -> frozenset[str]:
+    return frozenset(word for word in line.split() if word.isdigit())
+
+
 def _person_label(ours: np.ndarray, theirs: np.ndarray, initial: np.ndarray) -> np.ndarray:
     """Return the name reason for a person match, by where each side's person was read from."""
     return np.select(
@@ -850,6 +891,19 @@ def _person_label(ours: np.ndarray, theirs: np.ndarray, initial: np.ndarray) -> 
          theirs == _OWNER, initial],
         [_JOINT_NAME, _CONTACT_PERSON_NAME, _FIRST_LAST_NAME, _OWNER_NAME, _INITIALS],
         _NAME).astype(np.int8)
+
+
+@cache
+def _first_names(first: str) -> frozenset[str]:
+    """Return a first name with its short forms and the names it is short for."""
+    namer = _nicknamer()
+    return frozenset({first}) | namer.canonicals_of(first) | namer.nicknames_of(first)
+
+
+@cache
+def _nicknamer() -> NickNamer:
+    """The nicknames package's table of English first names and short forms, read once."""
+    return NickNamer()
 
 
 def _initials_similarity(ours: tuple[str, ...], theirs: tuple[str, ...]) -> float:

@@ -66,6 +66,17 @@ FIRST_NAMES = (
     "Aisha Fatima Zara Amina Priya Anita Sunita Meera Bina Neha Agnieszka Kasia Ngozi Mei Renée"
 ).split()
 TITLES = {"m": ("Mr", "Mr", "Mr", "Dr"), "f": ("Mrs", "Ms", "Miss", "Mrs", "Dr")}
+SHORT_FORMS = {  # what people call themselves when someone else typed their full name
+    "David": ("Dave",), "Michael": ("Mike", "Mick"), "Robert": ("Rob", "Bob"),
+    "Stephen": ("Steve",), "Christopher": ("Chris",), "Thomas": ("Tom",),
+    "William": ("Will", "Bill"), "James": ("Jim", "Jamie"), "Daniel": ("Dan", "Danny"),
+    "Matthew": ("Matt",), "Anthony": ("Tony",), "Alexander": ("Alex",), "Andrew": ("Andy",),
+    "Peter": ("Pete",), "Richard": ("Rich", "Ricky"), "Joshua": ("Josh",), "Oliver": ("Ollie",),
+    "Henry": ("Harry",), "Rebecca": ("Becky",), "Jessica": ("Jess",),
+    "Charlotte": ("Lottie", "Charlie"), "Nicola": ("Nicky",), "Joanne": ("Jo",),
+    "Alison": ("Ali",), "Susan": ("Sue",), "Isabella": ("Bella", "Izzy"), "Olivia": ("Liv",),
+    "Amelia": ("Millie",),
+}
 TRADES = (
     "Plumbing", "Heating", "Plumbing & Heating", "Electrical", "Electrical Services", "Builders",
     "Building Services", "Joinery", "Carpentry", "Roofing", "Landscapes", "Gardening",
@@ -196,9 +207,13 @@ class _Builder:
     # --- the kinds of case ---------------------------------------------------------------
 
     def alike(self) -> None:
-        """The same name typed twice: suffixes, punctuation, accents, typos, word order."""
+        """The same name typed twice: suffixes, punctuation, accents, typos, word order,
+        and now and then the short form of a first name."""
         entity = self.entity()
-        self.pair(entity, "alike", self.retyped(entity))
+        called = None
+        if entity.kind == "individual" and entity.person.first in SHORT_FORMS and self.rng.random() < 0.4:
+            called = self.rng.choice(SHORT_FORMS[entity.person.first])
+        self.pair(entity, "alike", self.retyped(entity, called), called=called)
 
     def trading(self) -> None:
         """A company and its trading name, with "t/a" on either side or neither."""
@@ -247,7 +262,10 @@ class _Builder:
             entity.name = f"{_person_name(person)}{rng.choice(TRADING_MARKERS)}{business}"
             xero_name = rng.choice((business, _person_name(person)))
         shown = rng.random() < 0.75
-        self.pair(entity, "owner", xero_name, show_person=shown, must_agree=not shown)
+        # Nothing but the person's name links the two: without it on both sides, a field must.
+        unlinked = (shape == "person-here" and not shown) or (shape == "business-here"
+                                                               and not entity.fields)
+        self.pair(entity, "owner", xero_name, show_person=shown, must_agree=unlinked)
 
     def renamed(self) -> None:
         """A business renamed on one side only; other fields still agree."""
@@ -344,8 +362,10 @@ class _Builder:
             entity = self.entity("individual", person=self.person(host.last, first=host.first))
         elif shape == "relative":  # lives with a client, has their own details
             host = rng.choice(people)
-            entity = self.entity("individual", person=self.person(host.person.last),
-                                 address=host.address,
+            relative = self.person(host.person.last)
+            while relative.first == host.person.first:  # a household names its members apart
+                relative = self.person(host.person.last)
+            entity = self.entity("individual", person=relative, address=host.address,
                                  phone=host.phone if host.phone[0][:2] != "07" else None)
         elif shape == "lookalike":  # same trade, same surname or place, another business
             host = rng.choice([entity for entity in self.entities if entity.kind != "individual"])
@@ -358,7 +378,8 @@ class _Builder:
     # --- the two sides' records ----------------------------------------------------------
 
     def pair(self, entity: Entity, kind: str, xero_name: str, *, show_person: bool = True,
-             must_agree: bool | str = False, others: list[Entity] = ()) -> None:
+             must_agree: bool | str = False, others: list[Entity] = (), called: str | None = None
+             ) -> None:
         """Add the entity's practice record and its Xero contact, typed separately."""
         rng = self.rng
         # Which fields each side has, and whether Xero's agrees with the practice's.
@@ -376,7 +397,7 @@ class _Builder:
             if usable and not any(state[name] == (True, True) for name in usable):
                 state[rng.choice(usable)] = (True, True)
         record = self.client(entity, held={name: held for name, (held, _) in state.items()})
-        contact = self.xero_record(entity, xero_name, show_person=show_person,
+        contact = self.xero_record(entity, xero_name, show_person=show_person, called=called,
                                    agree={name: agree for name, (_, agree) in state.items()})
         if rng.random() < 0.03:  # an earlier import put the practice reference in Xero
             contact["ContactNumber"] = _REFERENCE
@@ -412,15 +433,16 @@ class _Builder:
         return record
 
     def xero_record(self, entity: Entity, name: str, *, show_person: bool = True,
-                    agree: dict | None = None) -> dict:
-        """Return the Xero contact a bookkeeper typed for the entity, under `name`."""
+                    agree: dict | None = None, called: str | None = None) -> dict:
+        """Return the Xero contact a bookkeeper typed for the entity, under `name` (and the
+        person's first name as `called` if given)."""
         rng = self.rng
         agree = agree or {}
         contact = self.contact(name)
         person = entity.person
         if person and show_person:
             if entity.kind == "individual" or rng.random() < 0.65:
-                contact |= {"FirstName": person.first, "LastName": person.last}
+                contact |= {"FirstName": called or person.first, "LastName": person.last}
             else:
                 contact["ContactPersons"] = [{"FirstName": person.first, "LastName": person.last,
                                               "EmailAddress": person.email if rng.random() < 0.5 else "",
@@ -567,8 +589,14 @@ class _Builder:
                              "".join(word[0] for word in words) + (words[-1] if words else "")))
         ending = rng.choice((".co.uk", ".co.uk", ".com", ".uk"))
         domain = f"{joined or 'mail'}{ending}"
-        while not self.take(domain):
+        for attempt in range(2, 200):
+            if self.take(domain):
+                break
             domain = f"{joined or 'mail'}{rng.choice(('-uk', '-ltd', '1', '24', '-online'))}{ending}"
+        else:  # every variant taken (large books): number it
+            while not self.take(domain):
+                attempt += 1
+                domain = f"{joined or 'mail'}{attempt}{ending}"
         return f"{rng.choice(BUSINESS_MAILBOXES)}@{domain}"
 
     def personal_email(self, person: Person) -> str:
@@ -617,15 +645,18 @@ class _Builder:
 
     # --- how the bookkeeper retypes a name -----------------------------------------------
 
-    def retyped(self, entity: Entity) -> str:
+    def retyped(self, entity: Entity, called: str | None = None) -> str:
         """Return the entity's name with the differences two people typing it make."""
         rng = self.rng
         name = entity.name
+        if called:
+            name = f"{called} {entity.person.last}"
         if entity.kind == "individual" and rng.random() < 0.35:
             person = entity.person
-            name = rng.choice((f"{person.last}, {person.first}", f"{person.last} {person.first}",
-                               f"{rng.choice(TITLES[person.sex])} {person.first} {person.last}",
-                               f"{person.first} {person.last} ({rng.choice(TITLES[person.sex])})"))
+            first = called or person.first
+            name = rng.choice((f"{person.last}, {first}", f"{person.last} {first}",
+                               f"{rng.choice(TITLES[person.sex])} {first} {person.last}",
+                               f"{first} {person.last} ({rng.choice(TITLES[person.sex])})"))
         changes = ("punctuation", "accents", "typo", "case")
         if entity.kind != "individual":
             changes += ("suffix", "ampersand", "the")

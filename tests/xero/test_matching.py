@@ -171,6 +171,14 @@ def test_account_number_matches():
     assert match.reasons == ["name 100", "account number exact"]
 
 
+def test_another_house_number_in_the_same_street_is_another_address():
+    contact = xero_contact(Addresses=street("120 Windsor Place", "LS23 9XF"))
+    assert "address line 1" not in " ".join(explain(contact, business(
+        address_line1="42 Windsor Place")).reasons)
+    same = explain(contact, business(address_line1="120 Windsor Plce"))
+    assert same.reasons[-1] == "address line 1 97"
+
+
 def test_postcode_and_street_count_as_address_evidence():
     contact = xero_contact(Addresses=street("12 Quay St", "bs14dj"))
     match = explain(contact, business(address_line1="12 Quay Street", postcode="BS1 4DJ"))
@@ -349,7 +357,8 @@ def test_same_surname_different_first_name_is_another_person():
 
 
 @pytest.mark.parametrize("first, other", [("Jon", "John"), ("Chris", "Christopher"),
-                                          ("J", "Jane"), ("Ann", "Anne")])
+                                          ("J", "Jane"), ("Ann", "Anne"), ("Dave", "David"),
+                                          ("Bob", "Robert"), ("Harry", "Henry")])
 def test_spellings_and_short_forms_of_a_first_name_are_the_same_person(first, other):
     match = explain(xero_contact(f"{first} Smith", FirstName=first, LastName="Smith"),
                     individual(first_name=other, last_name="Smith"))
