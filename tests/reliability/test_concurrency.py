@@ -23,6 +23,7 @@ from bm.models import Client, utcnow
 from plugins.xero.models import SyncRun, XeroConnection
 
 from .conftest import all_clients, duplicates_and_losses, last_run_id, runs_after, sync_until_settled
+from .worker import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -50,22 +51,26 @@ def cluster(app, sandbox, make_user):
                                   stderr=subprocess.DEVNULL) for port in ports]
     processes += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "bm.wsgi", "worker"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
-    for port in ports:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+    try:  # whatever happens, no process outlives the test (left running, they would take the next tests' jobs)
+        for port in ports:
+            wait_until(lambda: answers(f"http://127.0.0.1:{port}/login"))
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
             try:
-                requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-    yield [f"http://127.0.0.1:{port}" for port in ports]
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def answers(url):
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:  # not listening yet, or too busy to answer in time
+        return False
 
 
 def unfinished_runs():
@@ -126,10 +131,7 @@ def test_four_workers_two_web_processes_and_editing_users(integrate, app, cluste
     for number, (client_id, version) in enumerate(others):
         assert users[number % 2].edit_client(client_id, version, phone=f"0100 {number:04d}").status_code == 302
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count or unfinished_runs()):
-        time.sleep(0.2)
-    assert not unfinished_runs()
+    wait_until(lambda: not (queue.count or queue.started_job_registry.count or unfinished_runs()), timeout=300)
     assert not [run.message for run in db.session.scalars(select(SyncRun).where(SyncRun.state == "failed"))]
     runs = sync_until_settled()
 
