@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import jobs
+from . import checks, jobs, proxy
 from .config import from_environment
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .hookspecs import hookimpl
@@ -51,7 +51,9 @@ def create_app(config=None):
             plugins.blueprint_owners[blueprint.name] = plugin_name
     register_cli(app, plugins)
     views.install(app)
+    proxy.install(app)
     _configure_migrations(app, plugins)
+    checks.log_problems(app)
     return app
 
 

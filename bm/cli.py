@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo, worker, ``db upgrade`` of every branch, and ``bm``."""
+"""Flask commands: create-user, seed-demo, worker, check, ``db upgrade`` of every branch, and ``bm``."""
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 from flask_migrate.cli import db as db_group
 
 from . import jobs, services
+from .checks import production_problems
 from .demo import seed_demo
 from .extensions import db
 
@@ -38,6 +39,17 @@ def worker(burst):
     jobs.run_worker(current_app._get_current_object(), burst=burst)
 
 
+@click.command("check")
+def check():
+    """Check the settings for production; exit 1 if any is unsafe."""
+    problems = production_problems(current_app.config)
+    for problem in problems:
+        click.echo(f"- {problem}")
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo("No problems found in the settings.")
+
+
 @click.command("upgrade")
 @click.argument("revision", default="heads")
 def upgrade_all(revision):
@@ -47,7 +59,7 @@ def upgrade_all(revision):
 
 def register_cli(app, plugins):
     """Add the core commands and every enabled plugin's commands to ``flask``."""
-    for command in (create_user, seed_demo_command, worker):
+    for command in (create_user, seed_demo_command, worker, check):
         app.cli.add_command(command)
     db_group.add_command(upgrade_all, "upgrade")
     for command in plugins.collect("register_commands"):

@@ -7,6 +7,7 @@ from . import mail, services
 from .auth import admin_required
 from .extensions import db
 from .models import User
+from .proxy import external_url_for
 
 bp = Blueprint("users", __name__, url_prefix="/tools/users")
 
@@ -41,7 +42,7 @@ def _users_page(values, errors, reset_link=None):
 def reset_password(user_id):
     """Make a one-time link that lets a user set a new password: e-mailed, or shown to the admin."""
     user = db.session.get(User, user_id) or abort(404)
-    url = url_for("account.reset_password", token=services.create_password_reset(user), _external=True)
+    url = external_url_for("account.reset_password", token=services.create_password_reset(user))
     db.session.commit()
     if mail.configured():
         try:

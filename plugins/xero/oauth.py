@@ -1,21 +1,20 @@
 """Connecting to Xero: the OAuth2 code flow with state and PKCE, the organisation choice,
 tokens encrypted at rest, and token refresh under a lock shared by every process.
 """
-import base64
-import hashlib
 import json
 import logging
 import secrets
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from flask import current_app, session, url_for
+from flask import current_app, session
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from bm import crypto
 from bm.extensions import db
 from bm.jobs import redis_connection
 from bm.models import utcnow
+from bm.proxy import external_url_for
 
 from .api import InvalidGrant, XeroAuthError, XeroClient, new_pkce_pair
 from .config import setting
@@ -87,21 +86,16 @@ def _forget_writes(session, transaction):
 # -- tokens at rest ---------------------------------------------------------------------------
 
 
-def _fernet():
-    key = current_app.config["BM_ENCRYPTION_KEY"].encode()
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key).digest()))
-
-
 def encrypt_tokens(token_set):
     """Encrypt a token set (dict) for storage."""
-    return _fernet().encrypt(json.dumps(token_set).encode())
+    return crypto.encrypt(json.dumps(token_set).encode())
 
 
 def decrypt_tokens(blob):
     """Decrypt a stored token set; an unreadable one (key changed) is empty."""
     try:
-        return json.loads(_fernet().decrypt(bytes(blob)))
-    except (InvalidToken, ValueError):
+        return json.loads(crypto.decrypt(blob))
+    except (crypto.InvalidToken, ValueError):
         log.error("stored Xero tokens cannot be decrypted: was BM_ENCRYPTION_KEY changed?")
         return {}
 
@@ -191,7 +185,7 @@ def mark_disconnected(session, connection, reason):
 
 
 def callback_url():
-    return url_for("xero.callback", _external=True)
+    return external_url_for("xero.callback")
 
 
 def start_authorisation():
