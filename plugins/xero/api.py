@@ -171,16 +171,18 @@ class XeroClient:
     :param before_call: called before every request; the plugin ends the database transaction
         there (refusing one that holds unsaved changes), so no lock or snapshot is held while
         waiting on the network.
+    :param on_response: called with the status and headers of every answer (the usage record).
     """
 
     def __init__(self, client_id, client_secret, base_url=None, tokens=None, tenant_id=None,
-                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep, before_call=None):
+                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep, before_call=None, on_response=None):
         self.urls = XeroUrls.for_base(base_url)
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens, self.tenant_id = tokens, tenant_id
         self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
         self.pacer = Pacer(sleep=sleep)
         self.before_call = before_call or (lambda: None)
+        self.on_response = on_response or (lambda status, headers: None)
         self.calls = 0
         self.http = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
 
@@ -302,6 +304,7 @@ class XeroClient:
                     raise XeroUnavailable(f"Xero could not be reached ({exc.__class__.__name__}).") from exc
                 self._wait(attempt)
                 continue
+            self.on_response(response.status_code, response.headers)
             if response.status_code != 429:  # a refusal says when to return in Retry-After
                 self.pacer.after_response(response.headers)
             if response.status_code < 400:

@@ -19,6 +19,7 @@ from bm.proxy import external_url_for
 from .api import InvalidGrant, XeroAuthError, XeroClient, new_pkce_pair
 from .config import setting
 from .models import XeroConnection
+from .usage import UsageRecorder
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(seconds=120)
@@ -120,6 +121,7 @@ def client_for(connection):
     client = identity_client()
     client.tokens = TokenKeeper(connection.id, identity_client(), current_app._get_current_object())
     client.tenant_id = connection.tenant_id
+    client.on_response = UsageRecorder(connection.tenant_id)
     return client
 
 

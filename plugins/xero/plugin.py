@@ -138,9 +138,9 @@ def client_panels(client):
 
 @hookimpl
 def register_blueprints():
-    from . import history_views, linking_views, recovery_views, views, webhook_views
+    from . import history_views, linking_views, recovery_views, usage_views, views, webhook_views
 
-    return [views.bp, webhook_views.bp, linking_views.bp, recovery_views.bp, history_views.bp]
+    return [views.bp, webhook_views.bp, linking_views.bp, recovery_views.bp, history_views.bp, usage_views.bp]
 
 
 @hookimpl

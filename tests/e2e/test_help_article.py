@@ -446,6 +446,17 @@ class TestHelpArticle:
         expect(page.locator(".status")).to_have_text("Paid")
         expect(page.get_by_role("cell", name="Card 4411", exact=True)).to_be_visible()
 
+    def test_xero_usage_at_a_glance(self, page, axe, screenshots):
+        open_xero_page(page)
+        usage = page.locator("section#xero-usage")
+        expect(usage.get_by_role("img", name="Xero calls per hour, last 7 days")).to_be_visible()
+        expect(usage.get_by_role("img", name="Sync outcomes per day, last 7 days")).to_be_visible()
+        expect(usage.locator("rect.calls").first).to_be_visible()
+        expect(usage.locator("rect.outcome-finished").first).to_be_visible()
+        usage.scroll_into_view_if_needed()
+        usage.screenshot(path=str(screenshots / "xero-usage.png"))
+        axe.check(page, "Xero page with the usage charts")
+
     def test_red_disconnect_asks_for_confirmation(self, page, axe, screenshots):
         open_xero_page(page)
         page.get_by_role("link", name="Disconnect").click()

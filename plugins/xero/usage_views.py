@@ -1,0 +1,24 @@
+"""Tools > Integrations > Xero: the usage panel (calls per hour against the limits, sync outcomes)."""
+from flask import Blueprint, abort, current_app, render_template
+
+from bm.extensions import htmx
+
+from . import usage, usage_chart
+from .connection import active_connection
+
+bp = Blueprint("xero_usage", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+
+
+@bp.route("/usage")
+def usage_panel():
+    """Xero calls per hour over the last seven days against the limits, and the syncs' outcomes."""
+    connection = active_connection() or abort(404)
+    hours = usage.last_hours(connection.tenant_id)
+    outcomes = usage.sync_outcomes(connection.tenant_id)
+    context = {"connection": connection, "calls": usage_chart.calls_chart(hours),
+               "outcomes": usage_chart.outcomes_chart(outcomes), "hours": hours, "days": outcomes,
+               "total": sum(hour.calls for hour in hours), "usage": usage}
+    response = current_app.make_response(render_template(
+        "xero/usage_panel.html" if htmx else "xero/usage.html", **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
