@@ -17,6 +17,7 @@ from .pagination import paginate
 from .plugins import current_plugins
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
+CLIENT_ORDER = (Client.name, Client.id)
 
 
 def client_query(search, status):
@@ -34,7 +35,7 @@ def client_query(search, status):
             Client.email.ilike(pattern, escape="\\"),
             Client.reference.ilike(pattern, escape="\\"),
         ))
-    return query.order_by(Client.name, Client.id)
+    return query.order_by(*CLIENT_ORDER)
 
 
 def get_client_or_404(client_id):
@@ -52,7 +53,7 @@ def list_filters():
 def index():
     """List clients, searchable as you type."""
     search, status = list_filters()
-    page = paginate(client_query(search, status))
+    page = paginate(client_query(search, status), CLIENT_ORDER)
     return render_template("clients/index.html", page=page, search=search, status=status)
 
 

@@ -20,6 +20,7 @@ MAX_VALUE = 2000
 CENT = Decimal("0.01")
 PANEL_SIZE = 10
 DEFAULT_DAYS = 365
+ENTRIES_ORDER = (HistoryEntry.changed_at.desc(), HistoryEntry.id.desc())  # newest first, keyset-paged
 FIELD_LABELS = {
     "created": "Created", "archived": "Archived", "reference": "Reference", "kind": "Type", "name": "Name",
     "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
@@ -130,7 +131,7 @@ def entries_query(record_kind, record_id, filters=Filters()):
     """A record's history, newest first, narrowed by field, who and date range (practice days)."""
     query = (select(HistoryEntry)
              .where(HistoryEntry.record_kind == record_kind, HistoryEntry.record_id == record_id)
-             .order_by(HistoryEntry.changed_at.desc(), HistoryEntry.id.desc()))
+             .order_by(*ENTRIES_ORDER))
     if filters.field:
         query = query.where(HistoryEntry.field == filters.field)
     if filters.who.startswith("user:") and filters.who[5:].isdigit():

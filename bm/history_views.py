@@ -33,7 +33,7 @@ def _history_page(record_kind, record_id, title, back_url):
     filters = history.Filters(field=field if field in history.FIELD_LABELS else "",
                               who=request.args.get("who", ""),
                               since=_day("since"), until=_day("until"))
-    page = paginate(history.entries_query(record_kind, record_id, filters), size=PAGE_SIZE)
+    page = paginate(history.entries_query(record_kind, record_id, filters), history.ENTRIES_ORDER, size=PAGE_SIZE)
     fields, who = history.choices(record_kind, record_id)
     template = "history/results.html" if htmx and not htmx.boosted else "history/index.html"
     response = current_app.make_response(render_template(

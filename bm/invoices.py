@@ -5,6 +5,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from . import services, submissions
 from .clients import client_query, get_client_or_404
@@ -19,6 +20,7 @@ from .plugins import current_plugins
 bp = Blueprint("invoices", __name__, url_prefix="/invoices")
 LINE_KEY = re.compile(r"^lines-(\d+)-(description|quantity|unit_price|tax_rate)$")
 BLANK_ROWS = 3
+INVOICE_ORDER = (Invoice.date.desc(), Invoice.id.desc())
 
 
 def lines_from_form(form):
@@ -44,19 +46,19 @@ def list_filters():
 
 def invoice_query(client, status):
     """Invoices of a client (or all) with a status (or any), newest first."""
-    query = select(Invoice).join(Client)
+    query = select(Invoice).join(Client).options(contains_eager(Invoice.client))
     if client:
         query = query.where(Invoice.client_id == client.id)
     if status:
         query = query.where(Invoice.status == status)
-    return query.order_by(Invoice.date.desc(), Invoice.id.desc())
+    return query.order_by(*INVOICE_ORDER)
 
 
 @bp.route("/")
 def index():
     """List invoices, filtered by client and status."""
     client, status = list_filters()
-    page = paginate(invoice_query(client, status))
+    page = paginate(invoice_query(client, status), INVOICE_ORDER)
     plugins = current_plugins()
     badges = {invoice.id: plugins.collect("invoice_badges", invoice=invoice) for invoice in page.items}
     return render_template("invoices/index.html", page=page, client=client, status=status, badges=badges)

@@ -95,7 +95,6 @@ def install(app):
         return response
 
     app.jinja_env.filters["localtime"] = local_time
-    app.jinja_env.filters["combine_page"] = lambda args, number: {**args, "page": number}
 
     @app.context_processor
     def helpers():

@@ -23,6 +23,12 @@ def html(response):
     return response.get_data(as_text=True)
 
 
+def link(page, rel):
+    """The path of the page's ``rel`` link ("next", "prev"), or None."""
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}"', page)
+    return html_lib.unescape(found.group(1)) if found else None
+
+
 def sample_url(app, rule):
     """Build a URL for ``rule`` with 1 for each of its arguments (ids and names alike)."""
     with app.test_request_context():

@@ -30,6 +30,8 @@ FIELD_LABELS = {
     "lines": "Lines", "total": "Total", "payment": "Payment", "xero_draft": "Draft in Xero",
 }
 SYNC_ACTOR = "Xero sync"  # who the core history says made the sync's changes to practice records
+RUNS_ORDER = (SyncRun.id.desc(),)
+CHANGES_ORDER = (FieldChange.changed_at.desc(), FieldChange.id.desc())
 
 
 # -- recording ------------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ class ChangeFilters:
 
 def runs_query(filters):
     """Sync runs, newest first, narrowed by state, date range and text in their errors or message."""
-    query = select(SyncRun).order_by(SyncRun.id.desc())
+    query = select(SyncRun).order_by(*RUNS_ORDER)
     if filters.state:
         query = query.where(SyncRun.state == filters.state)
     if filters.since:
@@ -114,7 +116,7 @@ def runs_query(filters):
 
 def changes_query(filters):
     """Field changes, newest first, narrowed by record, field, side, conflicts, run and dates."""
-    query = select(FieldChange).order_by(FieldChange.changed_at.desc(), FieldChange.id.desc())
+    query = select(FieldChange).order_by(*CHANGES_ORDER)
     if filters.record_kind:
         query = query.where(FieldChange.record_kind == filters.record_kind)
     if filters.record_id is not None:

@@ -58,7 +58,7 @@ def history_index():
     filters = history.RunFilters(state=request.args.get("state", "") if request.args.get("state") in
                                  history.RUN_STATES else "", since=_day("since"), until=_day("until"),
                                  text=(request.args.get("q") or "").strip())
-    page = paginate(history.runs_query(filters), size=PAGE_SIZE)
+    page = paginate(history.runs_query(filters), history.RUNS_ORDER, size=PAGE_SIZE)
     return _partial_or_page("xero/history_runs.html", "xero/history.html", connection=connection, page=page,
                             filters=filters, states=history.RUN_STATES, history=history,
                             days=history.retention_days())
@@ -87,7 +87,7 @@ def history_changes():
         source=request.args.get("side", "") if request.args.get("side") in history.SIDES else "",
         conflict=request.args.get("conflict") == "1", run_id=_number("run"),
         since=_day("since"), until=_day("until"))
-    page = paginate(history.changes_query(filters), size=CHANGES_PAGE_SIZE)
+    page = paginate(history.changes_query(filters), history.CHANGES_ORDER, size=CHANGES_PAGE_SIZE)
     return _partial_or_page("xero/history_changes_table.html", "xero/history_changes.html", connection=connection,
                             page=page, filters=filters, names=history.record_names(page.items), history=history,
                             fields=history.fields_recorded(), title=_record_title(filters))

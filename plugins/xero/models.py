@@ -67,7 +67,14 @@ class XeroContact(db.Model):
     updated_date_utc = db.Column(db.DateTime)
     pulled_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (db.Index("ix_xero_contacts_listing", "tenant_id", "is_customer", "status", "name"),)
+    __table_args__ = (
+        # The unlinked list: its filter, then its keyset order.
+        db.Index("ix_xero_contacts_listing", "tenant_id", "is_customer", "status", "name", "contact_id"),
+        # Look-alikes of a client: by contact code, or by a name starting with a word (ILIKE 'word%':
+        # a trigram index on PostgreSQL, a plain one on SQLite, where it stays a scan).
+        db.Index("ix_xero_contacts_number", "tenant_id", "contact_number"),
+        db.Index("ix_xero_contacts_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
 
 class ContactLink(db.Model):

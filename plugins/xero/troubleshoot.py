@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bm.localtime import local_time
 from bm.models import utcnow
@@ -78,10 +78,10 @@ def diagnose_client(client):
 def _linked(client, link, entry):
     contact = db.session.get(XeroContact, link.contact_id)
     name = contact.name if contact else "its Xero contact"
+    twins = _look_alikes(client, exclude=link.contact_id)
     details = [f"Xero also has {twin.name}, which looks like the same client. If it is a duplicate, merge the "
-               f"two contacts in Xero." for twin in _look_alikes(client, exclude=link.contact_id)]
-    actions = [_open(link.contact_id)] + [_open(twin.contact_id, f"Open {twin.name} in Xero")
-                                          for twin in _look_alikes(client, exclude=link.contact_id)]
+               f"two contacts in Xero." for twin in twins]
+    actions = [_open(link.contact_id)] + [_open(twin.contact_id, f"Open {twin.name} in Xero") for twin in twins]
     if entry is not None:
         return Diagnosis("waiting", f"Linked to {name} in Xero. Changes made here go to Xero on the next sync.",
                          [_sync_now(), *actions], details)
@@ -129,12 +129,15 @@ def _look_alikes(client, exclude=None, threshold=80):
     as their contact code; at most a few are scored.
     """
     connection = active_connection()
-    linked = select(ContactLink.contact_id).where(ContactLink.archived_at.is_(None))
+    # NOT EXISTS, not NOT IN: a probe of the live-link index per candidate instead of hashing every link
+    linked = select(ContactLink.id).where(ContactLink.tenant_id == XeroContact.tenant_id,
+                                          ContactLink.contact_id == XeroContact.contact_id,
+                                          ContactLink.archived_at.is_(None))
     first_word = (matching.normalise_name(client.name).split() or [""])[0]
-    similar = func.lower(XeroContact.name).like(f"{first_word}%") if len(first_word) >= 3 else False
+    similar = XeroContact.name.ilike(f"{first_word}%") if len(first_word) >= 3 else False
     candidates = db.session.scalars(select(XeroContact).where(
         XeroContact.tenant_id == connection.tenant_id, XeroContact.status == "ACTIVE",
-        XeroContact.contact_id.not_in(linked), XeroContact.contact_id != (exclude or ""),
+        ~linked.exists(), XeroContact.contact_id != (exclude or ""),
         similar | (XeroContact.contact_number == client.reference),
     ).limit(20)).all()
     scored = [(matching.explain(c.data, client.as_dict()).score, c) for c in candidates]

@@ -20,7 +20,7 @@ from .outbox import open_entry
 from .sync import invoices as invoice_sync, tax_rates
 from .sync.engine import latest_run
 from .sync.restore import archived_links
-from .sync.suggestions import suggestions_for, unlinked_customers_query
+from .sync.suggestions import UNLINKED_ORDER, suggestions_for, unlinked_customers_query
 
 bp = Blueprint("xero", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def index():
     if connection is None:
         return render_template("xero/start.html", configured=bool(setting("XERO_CLIENT_ID")),
                                pending=pending_id)
-    page = paginate(unlinked_customers_query(connection.tenant_id), size=LIST_PAGE_SIZE)
+    page = paginate(unlinked_customers_query(connection.tenant_id), UNLINKED_ORDER, size=LIST_PAGE_SIZE)
     return render_template(
         "xero/index.html", connection=connection, run=latest_run(connection.tenant_id), page=page,
         suggestions=suggestions_for([contact.contact_id for contact in page.items]),

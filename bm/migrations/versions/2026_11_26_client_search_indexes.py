@@ -12,6 +12,8 @@ Create Date: 2026-11-26 07:20:00
 """
 from alembic import op
 
+from bm.migration_ops import trigram_operator_class
+
 revision = "7a1c3e9b2d40"
 down_revision = "e519a4684b3f"
 branch_labels = None
@@ -21,15 +23,7 @@ FIELDS = ("name", "email", "reference")
 
 
 def upgrade():
-    operator_class = "gin_trgm_ops"
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        # The extension may live in a schema that is not on this search_path: name it.
-        schema = bind.exec_driver_sql(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-            "WHERE e.extname = 'pg_trgm'").scalar()
-        operator_class = f"{bind.dialect.identifier_preparer.quote_identifier(schema)}.gin_trgm_ops"
+    operator_class = trigram_operator_class(op.get_bind())
     for field in FIELDS:
         op.create_index(f"ix_clients_{field}_trgm", "clients", [field], postgresql_using="gin",
                         postgresql_ops={field: operator_class})

@@ -225,4 +225,4 @@ def _summary(counts):
 
 def latest_run(tenant_id):
     """The most recent sync run of an organisation, or None."""
-    return db.session.scalar(select(SyncRun).where(SyncRun.tenant_id == tenant_id).order_by(SyncRun.id.desc()))
+    return db.session.scalar(select(SyncRun).where(SyncRun.tenant_id == tenant_id).order_by(SyncRun.id.desc()).limit(1))

@@ -9,6 +9,7 @@ from ..models import ContactLink, MatchSuggestion, XeroContact
 
 LIMIT = 5
 CHUNK = 5000  # contacts matched at once: each chunk costs the client profiles again
+UNLINKED_ORDER = (XeroContact.name, XeroContact.contact_id)
 
 
 def _unlinked_customers(tenant_id):
@@ -19,7 +20,7 @@ def _unlinked_customers(tenant_id):
 
 def unlinked_customers_query(tenant_id):
     """Active Xero customers of the organisation that no practice client is linked to, by name."""
-    return select(XeroContact).where(*_unlinked_customers(tenant_id)).order_by(XeroContact.name, XeroContact.contact_id)
+    return select(XeroContact).where(*_unlinked_customers(tenant_id)).order_by(*UNLINKED_ORDER)
 
 
 def unlinked_clients_query():
