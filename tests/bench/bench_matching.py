@@ -7,19 +7,28 @@ within 3x of it and under 5 s, without holding a full float matrix in memory.
 Accuracy: suggest() over the practice books of tests/xero/matching_cases.py, the "dev" split
 (tuned on) and the "held-out" split (only measured), scored per kind of case.
 
-Run it alone with ``python -m tests.bench.bench_matching``.
+Run it alone with ``python -m tests.bench.bench_matching``; ``--before REV`` instead prints
+the accuracy and speed of the matcher as it was at git revision REV next to today's, from one
+run (README's before/after).
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import random
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
+from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
 from plugins.xero.matching import normalise_name, suggest
+from tests.bench.__main__ import print_table
 from tests.xero.matching_cases import KINDS, SPLITS, book
 
 SIZE = 10_000
@@ -82,14 +91,15 @@ def run(quick: bool = False) -> list[dict]:
     return rows
 
 
-def speed(contacts: list[dict], clients: list[dict], label: str, repeat: int) -> list[dict]:
-    """Return suggest()'s time against the name-only baseline's, wall clock and CPU (all
+def speed(contacts: list[dict], clients: list[dict], label: str, repeat: int,
+          matcher=suggest) -> list[dict]:
+    """Return the matcher's time against the name-only baseline's, wall clock and CPU (all
     threads), each the best of `repeat` runs taken in turns so load on the machine hits both."""
     contact_names = [normalise_name(contact["Name"]) for contact in contacts]
     client_names = [normalise_name(client["name"] or "") for client in clients]
     ours, theirs = [], []
     for _ in range(repeat):
-        ours.append(_timed(lambda: suggest(contacts, clients)))
+        ours.append(_timed(lambda: matcher(contacts, clients)))
         theirs.append(_timed(lambda: process.cdist(contact_names, client_names,
                                                    scorer=fuzz.token_sort_ratio, workers=-1)))
     rows = []
@@ -154,22 +164,28 @@ def accuracy(practice, matcher=suggest) -> dict[str, dict]:
     return tallies
 
 
-def accuracy_table(tallies: dict[str, dict]) -> str:
-    """Return the tallies as a Markdown table, one row per kind of case."""
+def accuracy_table(tallies: dict[str, dict], before: dict[str, dict] | None = None) -> str:
+    """Return the tallies as a Markdown table, one row per kind of case; with `before`, each
+    cell reads "before → now"."""
     lines = ["| kind | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for group in [*KINDS, DECIDABLE, "all"]:
-        counts = tallies.get(group)
-        if counts is None:
+        if group not in tallies:
             continue
-        label = KINDS.get(group, group)
-        cells = [str(counts["contacts"]), _share(counts["top1"], counts["paired"]),
-                 _share(counts["top3"], counts["paired"]),
-                 _share(counts["right80"], counts["at80"], show_count=True),
-                 _share(counts["right90"], counts["at90"], show_count=True),
-                 _share(counts["sure80"], counts["paired"]),
-                 _share(counts["unpaired80"], counts["unpaired"])]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        cells = _cells(tallies[group])
+        if before is not None:
+            cells = [old if old == new else f"{old} → {new}"
+                     for old, new in zip(_cells(before[group]), cells)]
+        lines.append(f"| {KINDS.get(group, group)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cells(counts: dict) -> list[str]:
+    return [str(counts["contacts"]), _share(counts["top1"], counts["paired"]),
+            _share(counts["top3"], counts["paired"]),
+            _share(counts["right80"], counts["at80"], show_count=True),
+            _share(counts["right90"], counts["at90"], show_count=True),
+            _share(counts["sure80"], counts["paired"]),
+            _share(counts["unpaired80"], counts["unpaired"])]
 
 
 def accuracy_rows(split: str, tallies: dict[str, dict]) -> list[dict]:
@@ -303,13 +319,49 @@ def _max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _print_table(results: list[dict]) -> None:
-    print(f"{'benchmark':<48} {'value':>10} {'unit':<5} {'baseline':>9} {'ratio':>6}")
-    for row in results:
-        baseline = "" if row["baseline"] is None else f"{row['baseline']:.3f}"
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        print(f"{row['name']:<48} {row['value']:>10} {row['unit']:<5} {baseline:>9} {ratio:>6}")
+# --- before and after -------------------------------------------------------------------------
+
+
+def compare(revision: str) -> None:
+    """Print, from one run, each split's accuracy and the speed of the matcher at `revision`
+    next to today's."""
+    earlier = _matcher_at(revision)
+    for split in SPLITS:
+        practice = book(split)
+        print(f"\nMatching accuracy, {split} split, {revision} → now (%; suggestions at or above "
+              f"80/90 counted):")
+        print(accuracy_table(accuracy(practice), before=accuracy(practice, earlier)))
+    clients, contacts = make_clients_and_contacts(random.Random(SEED))
+    large = book("held-out", scale=LARGE_BOOK)
+    rows = []
+    for label, (people, practice) in {f"{SIZE:,} x {SIZE:,}": (contacts, clients),
+                                      f"books {len(large.contacts):,} x {len(large.clients):,}":
+                                      (large.contacts, large.clients)}.items():
+        for when, matcher in ((revision, earlier), ("now", suggest)):
+            rows += speed(people, practice, f"{label} ({when})", repeat=3, matcher=matcher)
+    print()
+    print_table(rows)
+
+
+def _matcher_at(revision: str):
+    """Return suggest() as plugins/xero/matching.py had it at the git revision."""
+    root = Path(__file__).resolve().parents[2]
+    source = subprocess.run(["git", "show", f"{revision}:plugins/xero/matching.py"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "matching_then.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("matching_then", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module.suggest
 
 
 if __name__ == "__main__":
-    _print_table(run())
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_matching")
+    parser.add_argument("--before", metavar="REV", help="compare with the matcher at this git revision")
+    options = parser.parse_args()
+    if options.before:
+        compare(options.before)
+    else:
+        print_table(run())
