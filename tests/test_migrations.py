@@ -122,6 +122,7 @@ def test_the_xero_history_retention_moves_to_the_practice_settings_and_back(buil
         connection.execute(text("UPDATE practice_settings SET history_days = 90"))
         connection.commit()
     assert runner.invoke(args=["db", "downgrade", "2da2a73785e4"]).exit_code == 0
-    with app.app_context(), db.engine.connect() as connection:
-        assert connection.execute(text("SELECT history_days FROM xero_settings WHERE id = 1")).scalar() == 90
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT history_days FROM xero_settings WHERE id = 1")).scalar() == 90
         db.engine.dispose()
