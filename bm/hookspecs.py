@@ -129,11 +129,12 @@ def client_panels(client):
 
 
 @hookspec
-def invoice_badges(invoice):
-    """Short labels beside an invoice's number, in lists and on the invoice page.
+def invoice_badges(invoices):
+    """Short labels beside invoices' numbers, in lists and on the invoice page.
 
-    :param invoice: the ``bm.models.Invoice``.
-    :return: a list of ``bm.ui.Badge``.
+    :param invoices: the ``bm.models.Invoice`` objects shown (a page of the list, or the one on the
+        invoice page), so that a plugin looks them up together rather than with queries per invoice.
+    :return: ``{invoice.id: [bm.ui.Badge]}``; invoices without badges may be left out.
     """
 
 

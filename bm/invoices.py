@@ -59,8 +59,7 @@ def index():
     """List invoices, filtered by client and status."""
     client, status = list_filters()
     page = paginate(invoice_query(client, status), INVOICE_ORDER)
-    plugins = current_plugins()
-    badges = {invoice.id: plugins.collect("invoice_badges", invoice=invoice) for invoice in page.items}
+    badges = current_plugins().collect_by_key("invoice_badges", invoices=page.items)
     return render_template("invoices/index.html", page=page, client=client, status=status, badges=badges)
 
 
@@ -131,7 +130,7 @@ def render_invoice(invoice, errors=None, payment=None, status=200):
         "invoices/show.html", invoice=invoice, errors=errors or {},
         payment=payment or {"date": date.today().isoformat()},
         lock_reason=services.invoice_lock_reason(invoice), practice=services.practice_settings(),
-        badges=plugins.collect("invoice_badges", invoice=invoice),
+        badges=plugins.collect_by_key("invoice_badges", invoices=[invoice]).get(invoice.id, []),
         panels=plugins.collect("invoice_panels", invoice=invoice),
         **panel_context("invoice", invoice.id, url_for("history.invoice_history", record_id=invoice.id)),
     ), status

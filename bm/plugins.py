@@ -73,6 +73,18 @@ class Plugins:
             results.extend(result if isinstance(result, (list, tuple)) else [result])
         return results
 
+    def collect_by_key(self, hook_name, **kwargs):
+        """Call a hook answering ``{key: [items]}`` on every enabled plugin; return the answers merged."""
+        merged = {}
+        for impl, result in self._results(hook_name, kwargs):
+            if not isinstance(result, dict):
+                log.error("plugin %s answered %s with a %s, not a dict", impl.plugin_name, hook_name,
+                          type(result).__name__)
+                continue
+            for key, items in result.items():
+                merged.setdefault(key, []).extend(items)
+        return merged
+
     def collect_by_plugin(self, hook_name, **kwargs):
         """Like ``collect`` but return ``[(plugin_name, result)]`` (used to mount blueprints)."""
         return [(impl.plugin_name, result) for impl, result in self._results(hook_name, kwargs)]

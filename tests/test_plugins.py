@@ -146,8 +146,8 @@ class Contributor:
                                                         method="post", style="danger", confirm="Sure?"),))]
 
     @hookimpl
-    def invoice_badges(self, invoice):
-        return [Badge(label=f"LED-{invoice.id}", title="Ledger invoice number")]
+    def invoice_badges(self, invoices):
+        return {invoice.id: [Badge(label=f"LED-{invoice.id}", title="Ledger invoice number")] for invoice in invoices}
 
 
 class Broken:
@@ -162,7 +162,7 @@ class Broken:
         raise RuntimeError("broken action")
 
     @hookimpl
-    def invoice_badges(self, invoice):
+    def invoice_badges(self, invoices):
         raise RuntimeError("broken badge")
 
     @hookimpl

@@ -4,7 +4,7 @@ from bm.models import utcnow
 
 from .connection import active_connection
 from .models import ContactLink, InvoiceLink
-from .outbox import State, is_refused, waiting_entry
+from .outbox import State, is_refused, waiting_entries, waiting_entry
 from .sync.invoices import payment_waits_because, sync_start
 
 REASONS = {
@@ -19,22 +19,34 @@ REASONS = {
 }
 
 
-def why_not_in_xero(invoice):
+class InvoiceFacts:
+    """What the Xero side knows of some invoices (a page of the list, or one): a query per kind of fact."""
+
+    def __init__(self, invoices):
+        ids = [invoice.id for invoice in invoices]
+        self.connection = active_connection()
+        self.links = InvoiceLink.for_invoices(ids)
+        self.entries = waiting_entries("invoice", ids)
+        self.linked_clients = set(ContactLink.live_for_clients({invoice.client_id for invoice in invoices}))
+        self.sync_start = sync_start(self.connection.tenant_id) if self.connection is not None else None
+
+
+def why_not_in_xero(invoice, facts=None):
     """Why an invoice has no Xero invoice yet: ``(reason, detail)``, or None when it is in Xero.
 
     Reasons, in the order the help article checks them: "client_not_linked", "disconnected",
     "sync_off", "before_enabled", "void", "refused" (detail: Xero's message), "daily_limit"
-    (detail: when syncing resumes), "waiting".
+    (detail: when syncing resumes), "waiting". ``facts`` are read for this invoice when not given.
     """
-    if InvoiceLink.for_invoice(invoice.id) is not None:
+    facts = facts or InvoiceFacts([invoice])
+    if invoice.id in facts.links:
         return None
-    connection = active_connection()
-    entry = waiting_entry("invoice", invoice.id)
-    if ContactLink.live_for(invoice.client_id) is None:
+    connection, entry = facts.connection, facts.entries.get(invoice.id)
+    if invoice.client_id not in facts.linked_clients:
         return "client_not_linked", ""
     if connection is not None and not connection.is_connected:
         return "disconnected", connection.status_reason
-    if connection is None or sync_start(connection.tenant_id) is None:
+    if connection is None or facts.sync_start is None:
         return "sync_off", ""
     if invoice.status == "void" and (entry is None or entry.state == State.PENDING):
         return "void", ""

@@ -102,7 +102,13 @@ class ContactLink(db.Model):
     @classmethod
     def live_for(cls, client_id):
         """The client's current link to a Xero contact, or None."""
-        return db.session.scalar(select(cls).where(cls.client_id == client_id, cls.archived_at.is_(None)))
+        return cls.live_for_clients([client_id]).get(client_id)
+
+    @classmethod
+    def live_for_clients(cls, client_ids):
+        """``{client_id: current link}`` for those of the clients linked to a Xero contact, in one query."""
+        return {link.client_id: link for link in db.session.scalars(
+            select(cls).where(cls.client_id.in_(list(client_ids)), cls.archived_at.is_(None)))}
 
 
 # One live link per client and per Xero contact; archived links may repeat.
@@ -216,7 +222,13 @@ class InvoiceLink(db.Model):
     @classmethod
     def for_invoice(cls, invoice_id):
         """The invoice's link to a Xero invoice, or None."""
-        return db.session.scalar(select(cls).where(cls.invoice_id == invoice_id))
+        return cls.for_invoices([invoice_id]).get(invoice_id)
+
+    @classmethod
+    def for_invoices(cls, invoice_ids):
+        """``{invoice_id: link to a Xero invoice}`` for those of the invoices that have one, in one query."""
+        return {link.invoice_id: link for link in
+                db.session.scalars(select(cls).where(cls.invoice_id.in_(list(invoice_ids))))}
 
     @property
     def approved_in_xero(self):

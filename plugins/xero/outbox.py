@@ -31,8 +31,13 @@ OPEN = (State.PENDING, State.ATTENTION)
 
 def waiting_entry(kind, object_id):
     """The open outbox entry for an object, or None."""
-    return db.session.scalar(select(OutboxEntry).where(
-        OutboxEntry.kind == kind, OutboxEntry.object_id == object_id, OutboxEntry.state.in_(OPEN)))
+    return waiting_entries(kind, [object_id]).get(object_id)
+
+
+def waiting_entries(kind, object_ids):
+    """``{object_id: open outbox entry}`` for those of the objects that have one, in one query."""
+    return {entry.object_id: entry for entry in db.session.scalars(select(OutboxEntry).where(
+        OutboxEntry.kind == kind, OutboxEntry.object_id.in_(list(object_ids)), OutboxEntry.state.in_(OPEN)))}
 
 
 def unsent(kind):

@@ -68,12 +68,17 @@ def invoice_lock_reason(invoice):
 
 
 @hookimpl
-def invoice_badges(invoice):
-    if active_connection() is None:
-        return []
-    link = InvoiceLink.for_invoice(invoice.id)
+def invoice_badges(invoices):
+    facts = invoice_status.InvoiceFacts(invoices)
+    if facts.connection is None:
+        return {}
+    return {invoice.id: _badges(invoice, facts) for invoice in invoices}
+
+
+def _badges(invoice, facts):
+    link = facts.links.get(invoice.id)
     if link is None:
-        reason = invoice_status.why_not_in_xero(invoice)
+        reason = invoice_status.why_not_in_xero(invoice, facts)
         if reason and reason[0] in ("client_not_linked", "disconnected", "waiting", "refused", "daily_limit"):
             return [Badge("Not in Xero", "warning", invoice_status.REASONS[reason[0]])]
         return []

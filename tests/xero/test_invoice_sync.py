@@ -2,10 +2,11 @@
 against the sandbox over HTTP.
 """
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bm import services
 from bm.extensions import db
@@ -509,3 +510,46 @@ def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admi
     assert states == ["finished", "skipped"]
     mine = [i for i in sales_invoices(in_xero, contact_id_of("Riverside Yoga Studio")) if i.get("Reference") == number]
     assert len(mine) == 1
+
+
+# -- the invoice list's badges ---------------------------------------------------------------------
+
+
+@contextmanager
+def counted_queries():
+    """The SQL statements run inside the block, as a list that fills as they run."""
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def badges_of(page, invoice):
+    """The badge labels beside an invoice's number in the list."""
+    row = page[page.index(f">{invoice.number}</a>"):]
+    row = row[:row.index("</td>")]
+    return [label for label in ("Not in Xero", "Draft in Xero", "Xero") if f">{label}</span>" in row]
+
+
+def test_each_invoice_has_its_badge_and_the_page_costs_the_same_whatever_its_length(
+        invoicing, admin, sync_now, make_client):
+    sent = raise_invoice(admin, invoicing)
+    sync_now()
+    waiting = raise_invoice(admin, invoicing)
+    unlinked = raise_invoice(admin, make_client(name="Not Linked Ltd"))
+    with counted_queries() as few:
+        page = html(admin.get("/invoices/"))
+    assert badges_of(page, sent) == ["Draft in Xero", "Xero"]
+    assert badges_of(page, waiting) == ["Not in Xero"] and badges_of(page, unlinked) == ["Not in Xero"]
+    for _ in range(6):
+        raise_invoice(admin, make_client())
+    with counted_queries() as many:
+        page = html(admin.get("/invoices/"))
+    assert badges_of(page, sent) == ["Draft in Xero", "Xero"]
+    assert len(many) == len(few), "the badges are read per page, not per invoice"
