@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import random
 import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import tracemalloc
@@ -344,13 +346,19 @@ def compare(revision: str) -> None:
 
 
 def _matcher_at(revision: str):
-    """Return suggest() as plugins/xero/matching.py had it at the git revision."""
+    """Return suggest() as plugins/xero/matching had it at the git revision (a module, later a package)."""
     root = Path(__file__).resolve().parents[2]
-    source = subprocess.run(["git", "show", f"{revision}:plugins/xero/matching.py"], cwd=root,
-                            capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "matching_then.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("matching_then", path)
+    folder = Path(tempfile.mkdtemp())
+    archive = subprocess.run(["git", "archive", revision, "plugins/xero"], cwd=root, capture_output=True,
+                             check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    package = folder / "plugins/xero/matching"
+    if package.is_dir():
+        spec = importlib.util.spec_from_file_location("matching_then", package / "__init__.py",
+                                                      submodule_search_locations=[str(package)])
+    else:
+        spec = importlib.util.spec_from_file_location("matching_then", package.with_suffix(".py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
