@@ -48,8 +48,6 @@ together, a chunk at a time, with numpy arrays rather than one pair at a time.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from dataclasses import dataclass
@@ -60,6 +58,10 @@ import numpy as np
 from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Prefix
+
+from .names import normalise_name
+from .people import CONTACT_PERSON, FIRST_LAST, GUESSED, JOINT, OWNER
+from .records import Record, client_record, contact_record
 
 FLOOR = 30
 """Candidates whose own score is below this are not worth showing."""
@@ -103,68 +105,6 @@ _NAME_CUTOFF = 55
 _CHUNK_CELLS = 4_000_000
 _BLOCK_MAX = 50
 
-_LEGAL_SUFFIXES = frozenset({
-    "ltd", "limited", "pty", "proprietary", "llc", "llp", "lp", "lllp", "pllc", "inc",
-    "incorporated", "plc", "gmbh", "teoranta", "teo", "cuideachta", "co", "company", "corp",
-    "corporation", "cic", "ulc", "dac", "clg", "bv", "nv", "sarl", "srl",
-    "and",  # left over from "Smith & Co"
-})
-_LEGAL_PHRASES = (
-    ("limited", "liability", "partnership"),
-    ("limited", "liability", "company"),
-    ("public", "limited", "company"),
-    ("private", "limited", "company"),
-    ("community", "interest", "company"),
-)
-_PHRASE_ENDS = frozenset(phrase[-1] for phrase in _LEGAL_PHRASES)
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "messrs"})
-_LEADING_WORDS = _TITLES | {"the"}
-_STREET_WORDS = {"st": "street", "rd": "road", "ave": "avenue", "ln": "lane", "sq": "square",
-                 "dr": "drive", "ct": "court", "pl": "place", "cres": "crescent"}
-# "Smith & Jones Ltd t/a The Corner Bakery", "Bloggs (trading as Quay Cafe)", "New (formerly Old)"
-_ALIAS_MARKERS = re.compile(
-    r"\s*[(\[]?\s*(?:-\s*)?\b(t\s*/\s*as?|t\.\s?a\.|trading\s+as|formerly|previously|f/k/a|fka)"
-    r"(?![\w/])[.:]?\s*", re.IGNORECASE)
-_ALIAS_HINTS = ("t/", "t.a", "trading", "formerly", "previously", "fka", "f/k/a")
-
-_FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "msn.com", "aol.com", "icloud.com", "me.com",
-    "mac.com", "protonmail.com", "proton.me", "pm.me", "btinternet.com", "sky.com",
-    "virginmedia.com", "talktalk.net", "mail.com", "zoho.com", "fastmail.com", "tiscali.co.uk",
-    "ntlworld.com", "blueyonder.co.uk", "eircom.net", "bigpond.com", "xtra.co.nz",
-    "optusnet.com.au", "comcast.net", "verizon.net", "att.net", "qq.com", "web.de",
-})
-# Providers with a domain per country (yahoo.co.uk, hotmail.fr, live.com.au, gmx.de, ...).
-_FREE_MAIL_PROVIDERS = frozenset({"yahoo", "ymail", "hotmail", "live", "outlook", "gmx",
-                                  "yandex", "rocketmail", "windowslive"})
-
-# E.164 country calling codes are prefix-free, so the first that matches is the one.
-_CALLING_CODES = frozenset({
-    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44",
-    "45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61",
-    "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95",
-    "98", "212", "213", "216", "234", "254", "255", "256", "260", "263", "350", "351", "352",
-    "353", "354", "355", "356", "357", "358", "359", "370", "371", "372", "380", "381", "385",
-    "386", "420", "421", "852", "853", "880", "886", "960", "961", "962", "965", "966", "971",
-    "972", "973", "974",
-})
-_PHONE_TAIL = 9  # enough digits to tell numbers apart, few enough to forgive odd prefixes
-_PHONE_MIN = 6
-
-_ABBREVIATION = re.compile(r"\b(?:\w\.){2,}")
-_NOT_WORD = re.compile(r"[\W_]+")
-_APOSTROPHES = re.compile(r"[\u2019\u2018]")
-_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
-_NOT_DIGIT = re.compile(r"\D+")
-_TAX_COUNTRY_PREFIX = re.compile(r"^[A-Z]{2}(?=\d)")
-# ASCII punctuation to spaces, apostrophes dropped, "&" and "+" read as "and".
-_ASCII_WORDS = {code: " " for code in range(128) if not chr(code).isalnum()} | {
-    ord("'"): None, ord("`"): None, ord("&"): " and ", ord("+"): " and "}
-
-# What a name variant is: the name itself, or the part after "t/a" or "formerly".
-_PRIMARY, _TRADING, _FORMER = 0, 1, 2
-# Where a person was read from.
-_OWN, _FIRST_LAST, _CONTACT_PERSON, _OWNER, _JOINT, _GUESSED = range(6)
 # The reason shown for the name evidence, by what matched.
 _NAME, _TRADING_NAME, _FORMER_NAME, _INITIALS, _FIRST_LAST_NAME, _CONTACT_PERSON_NAME, \
     _OWNER_NAME, _JOINT_NAME, _NO_NAME_LABEL = range(9)
@@ -195,11 +135,11 @@ def suggest(
 ) -> dict[str, list[Suggestion]]:
     """Return {ContactID: [Suggestion, ...]} with the best `limit` clients first."""
     vocabulary: dict[str, int] = {}
-    client_records = [_client_record(client) for client in clients]
+    client_records = [client_record(client) for client in clients]
     # In id order, so that clients tied on name enter the shortlist by id as they leave it.
     client_records = sorted((record for record in client_records if record.key is not None),
                             key=lambda record: _id_order(record.key))
-    contact_records = [_contact_record(contact) for contact in xero_contacts]
+    contact_records = [contact_record(contact) for contact in xero_contacts]
     keys = [_contact_key(record, position) for position, record in enumerate(contact_records)]
     suggestions: dict[str, list[Suggestion]] = {key: [] for key in keys}
     if limit <= 0 or not contact_records or not client_records:
@@ -223,321 +163,9 @@ def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match
     """Return this pair's own score, before other candidates share it, and the reasons behind it."""
     vocabulary: dict[str, int] = {}
     pair = np.zeros(1, np.int64)
-    evidence = _Evidence(_Side([_contact_record(xero_contact)], vocabulary), pair,
-                         _Side([_client_record(client)], vocabulary), pair)
+    evidence = _Evidence(_Side([contact_record(xero_contact)], vocabulary), pair,
+                         _Side([client_record(client)], vocabulary), pair)
     return Match(score=int(_percent(evidence.total())[0]), reasons=evidence.reasons(0))
-
-
-def normalise_name(text: Any) -> str:
-    """Return a name folded for comparison: no case, accents, punctuation or legal suffix."""
-    tokens, _ = _name_tokens(_fold(text))
-    return " ".join(tokens)
-
-
-# --- records: every field of one contact or client normalised once ---------------------------
-
-
-@dataclass(slots=True)
-class _Record:
-    key: Any
-    names: list[tuple[str, int]]  # (sorted normalised tokens, variant kind), primary first
-    tokens: tuple[str, ...]  # the primary name's tokens, for initials
-    people: list[tuple[str, str, int, bool]]  # (first, last, source, is the record itself)
-    company: bool  # a legal suffix: a company is never the same client as a person
-    person: bool  # the record is plainly a person (or a couple)
-    emails: list[str]
-    domains: list[str]
-    phones: list[str]
-    postcodes: list[str]
-    lines: list[str]
-    tax: str
-    number: str
-    account: str
-
-
-def _contact_record(contact: Mapping[str, Any] | None) -> _Record:
-    contact = contact if isinstance(contact, Mapping) else {}
-    first, last = _text(contact.get("FirstName")), _text(contact.get("LastName"))
-    text = _text(contact.get("Name")) or f"{first} {last}".strip()
-    names, tokens, company = _names(text)
-    people = [] if company else _people_in_name(text)
-    person = bool(people) and _plainly_a_person(text)
-    first_last = (_folded(first), _folded(last))
-    if first_last[1] and not company:
-        itself = not tokens or fuzz.ratio(" ".join(sorted(" ".join(first_last).split())),
-                                          names[0][0]) >= 85
-        if itself:
-            people = []  # the name says no more than the first and last name do
-        person = person or itself
-        people.append((*first_last, _FIRST_LAST, itself))
-    if not people and not company:  # "Sophie Edwards" with no first and last name given
-        people = _people_in_name(text, individual=True, source=_GUESSED)
-    emails = [_email(contact.get("EmailAddress"))]
-    for entry in _records(contact.get("ContactPersons")):
-        emails.append(_email(entry.get("EmailAddress")))
-        someone = (_folded(entry.get("FirstName")), _folded(entry.get("LastName")))
-        if someone[1] and not company:
-            people.append((*someone, _CONTACT_PERSON, False))
-    addresses = _records(contact.get("Addresses"))
-    emails = _present(emails)
-    return _Record(
-        key=contact.get("ContactID"),
-        names=names,
-        tokens=tokens,
-        people=people,
-        company=company,
-        person=person,
-        emails=emails,
-        domains=_present(_business_domain(email) for email in emails),
-        phones=_present(_xero_phone(phone) for phone in _records(contact.get("Phones"))),
-        postcodes=_present(_postcode(address.get("PostalCode")) for address in addresses),
-        lines=_present(_street(address.get("AddressLine1")) for address in addresses),
-        tax=_tax_number(contact.get("TaxNumber")),
-        number=_code(contact.get("ContactNumber")),
-        account=_code(contact.get("AccountNumber")),
-    )
-
-
-def _client_record(client: Mapping[str, Any] | None) -> _Record:
-    client = client if isinstance(client, Mapping) else {}
-    first, last = _text(client.get("first_name")), _text(client.get("last_name"))
-    text = _text(client.get("name")) or f"{first} {last}".strip()
-    names, tokens, company = _names(text)
-    kind = _text(client.get("kind")).lower()
-    individual = kind == "individual" or (not kind and not company and bool(last))
-    people = []
-    if last and (individual or not company):
-        firsts = [part for part in re.split(r"\s*(?:&|\band\b|\+)\s*", first) if part] or [""]
-        source = _OWN if individual else _OWNER
-        source = _JOINT if len(firsts) > 1 and individual else source
-        people = [(_folded(name), _folded(last), source, individual) for name in firsts]
-    elif individual or not company:
-        people = _people_in_name(text, individual)
-    email = _email(client.get("email"))
-    return _Record(
-        key=client.get("id"),
-        names=names,
-        tokens=tokens,
-        people=people,
-        company=company and not individual,
-        person=individual,
-        emails=_present([email]),
-        domains=_present([_business_domain(email)]),
-        phones=_present([_phone(client.get("phone"))]),
-        postcodes=_present([_postcode(client.get("postcode"))]),
-        lines=_present([_street(client.get("address_line1"))]),
-        tax=_tax_number(client.get("tax_number")),
-        number=_code(client.get("reference")),
-        account=_code(client.get("account_number")),
-    )
-
-
-def _names(text: str) -> tuple[list[tuple[str, int]], tuple[str, ...], bool]:
-    """Return the name's variants (the name, then any trading or former name), the primary
-    name's tokens and whether any part carries a legal suffix."""
-    parts = [(text, _PRIMARY)]
-    lowered = text.lower()
-    if any(hint in lowered for hint in _ALIAS_HINTS):
-        pieces = _ALIAS_MARKERS.split(text)
-        if len(pieces) > 1:
-            parts = [(pieces[0], _PRIMARY)] + [
-                (piece, _FORMER if marker.lower()[0] in "fp" else _TRADING)
-                for marker, piece in zip(pieces[1::2], pieces[2::2])]
-    names, primary, company = [], (), False
-    for part, kind in parts:
-        tokens, has_suffix = _name_tokens(_fold(part.strip(" ()[]-")))
-        company = company or has_suffix
-        if tokens:
-            names.append((" ".join(sorted(tokens)), kind))
-            primary = primary or tokens
-    if names and names[0][1] != _PRIMARY:
-        names[0] = (names[0][0], _PRIMARY)
-    return names, primary, company
-
-
-def _people_in_name(text: str, individual: bool = False, source: int = _OWN
-                    ) -> list[tuple[str, str, int, bool]]:
-    """Return the people a name plainly names: "J Smith", "Mr John Smith", "Smith, John",
-    "Mr & Mrs Patel", "A and B Patel"; any two-word name too when the record is a person."""
-    surname, comma, given = text.partition(",")
-    if comma and not any(marker in given for marker in ("Ltd", "Limited")):
-        tokens = _fold(f"{given} {surname}")
-    else:
-        tokens = _fold(text)
-    if not tokens:
-        return []
-    if "and" in tokens:
-        return _joint_people(tokens)
-    plain = [token for token in tokens if token not in _TITLES]
-    titled = len(plain) < len(tokens)
-    initial = any(len(token) == 1 for token in plain)
-    if not 2 <= len(plain) <= 3 or not (titled or initial or comma or individual):
-        return []
-    if len(plain[-1]) == 1 and len(plain[0]) > 1:  # "Smith J"
-        return [(plain[-1], plain[0], source, True)]
-    return [(plain[0], plain[-1], source, True)]
-
-
-def _plainly_a_person(text: str) -> bool:
-    """Return whether a name is a person's or a couple's beyond doubt: a title, an initial, or
-    "Surname, First" ("Anil & Bina Patel" could be a firm)."""
-    tokens = _fold(text)
-    return "," in text or any(token in _TITLES or len(token) == 1 for token in tokens)
-
-
-def _joint_people(tokens: list[str]) -> list[tuple[str, str, int, bool]]:
-    """Return the couple in "Mr & Mrs Patel", "Anil & Bina Patel", "A Patel and B Shah"."""
-    groups, group = [], []
-    for token in tokens + ["and"]:
-        if token == "and":
-            groups.append([word for word in group if word not in _TITLES])
-            group = []
-        else:
-            group.append(token)
-    titled = len(tokens) - tokens.count("and") > sum(map(len, groups))
-    if len(groups) != 2 or not groups[-1] or len(groups[-1]) > 3 or len(groups[0]) > 3:
-        return []
-    if not titled and (len(groups[-1]) < 2 or len(groups[0]) > 2):
-        return []  # "Smith and Jones" is a firm, not a couple
-    surname = groups[-1][-1]
-    people = []
-    for words in groups:
-        if words and words[-1] != surname and len(words) == 2:
-            people.append((words[0], words[-1], _JOINT, True))  # "Anil Patel and Bina Shah"
-        else:
-            first = words[0] if words and words[0] != surname else ""
-            people.append((first, surname, _JOINT, True))
-    return people
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value.strip() if type(value) is str else str(value).strip()
-
-
-def _records(value: Any) -> list[Mapping[str, Any]]:
-    if not isinstance(value, (list, tuple)):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _present(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(value for value in values if value))
-
-
-def _fold(text: Any) -> list[str]:
-    """Lower-case word tokens without accents or punctuation; "&" reads as "and"."""
-    text = _text(text)
-    if not text:
-        return []
-    ascii_only = text.isascii()
-    if ascii_only:
-        text = text.lower()
-    else:
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
-        text = _APOSTROPHES.sub("", text)
-        ascii_only = text.isascii()
-    if "." in text:
-        text = _ABBREVIATION.sub(lambda found: found.group(0).replace(".", ""), text)
-    if ascii_only:  # str.translate does in one pass what the regular expressions do
-        return text.translate(_ASCII_WORDS).split()
-    text = text.replace("'", "").replace("`", "").replace("&", " and ").replace("+", " and ")
-    return _NOT_WORD.sub(" ", text).split()
-
-
-def _folded(text: Any) -> str:
-    return " ".join(_fold(text))
-
-
-def _name_tokens(tokens: list[str]) -> tuple[tuple[str, ...], bool]:
-    """Return the name's significant tokens and whether it carried a legal suffix."""
-    while len(tokens) > 1 and tokens[0] in _LEADING_WORDS:
-        tokens = tokens[1:]
-    if any(token in _TITLES for token in tokens):  # "Mr & Mrs Patel", "Whitfield Jane (Mrs)"
-        tokens = [token for token in tokens if token not in _TITLES] or tokens
-    core = _strip_legal_suffixes(tokens)
-    if not core:  # a name made only of suffix words ("The Company Ltd") keeps them
-        return tuple(tokens), False
-    # "&" says nothing about who is named ("Mr & Mrs Patel" is "patel")
-    return (tuple(token for token in core if token != "and") or tuple(core),
-            any(token != "and" for token in tokens[len(core):]))
-
-
-def _strip_legal_suffixes(tokens: list[str]) -> list[str]:
-    stripped = True
-    while tokens and stripped:
-        stripped = False
-        for phrase in _LEGAL_PHRASES if tokens[-1] in _PHRASE_ENDS else ():
-            if tuple(tokens[-len(phrase):]) == phrase:
-                tokens, stripped = tokens[: -len(phrase)], True
-        if tokens and (tokens[-1] in _LEGAL_SUFFIXES or _misspelt_limited(tokens[-1])):
-            tokens, stripped = tokens[:-1], True
-    return tokens
-
-
-def _misspelt_limited(token: str) -> bool:
-    """Return whether the word is "Limited" typed wrong ("Limtied", "Limitede", "Lmited")."""
-    return len(token) >= 6 and token[0] == "l" and fuzz.ratio(token, "limited") >= 80
-
-
-def _email(value: Any) -> str:
-    email = _text(value).casefold()
-    return email if "@" in email.strip("@") else ""
-
-
-def _business_domain(email: str) -> str:
-    """Return the email's domain, or "" for free-mail, which says nothing about who owns it."""
-    domain = email.rpartition("@")[2]
-    if not domain or domain in _FREE_MAIL_DOMAINS or domain.split(".")[0] in _FREE_MAIL_PROVIDERS:
-        return ""
-    return domain
-
-
-def _xero_phone(phone: Mapping[str, Any]) -> str:
-    number = _text(phone.get("PhoneNumber"))
-    if not number or number.startswith(("+", "00")):
-        return _phone(number)
-    country = _NOT_DIGIT.sub("", _text(phone.get("PhoneCountryCode")))
-    area = _text(phone.get("PhoneAreaCode"))
-    if country:
-        return _phone(f"+{country} {area} {number}")
-    return _phone(f"{area} {number}")
-
-
-def _phone(value: Any) -> str:
-    """Return the national number's last digits: no country code, trunk 0 or punctuation."""
-    text = _text(value)
-    if not text:
-        return ""
-    digits = _NOT_DIGIT.sub("", text)
-    international = text.startswith("+") or digits.startswith("00")
-    digits = digits.lstrip("0") if digits.startswith("00") else digits
-    if international:
-        for length in (1, 2, 3):
-            if digits[:length] in _CALLING_CODES:
-                digits = digits[length:]
-                break
-    digits = digits.lstrip("0")
-    return digits[-_PHONE_TAIL:] if len(digits) >= _PHONE_MIN else ""
-
-
-def _tax_number(value: Any) -> str:
-    """Return the tax number's letters and digits, without a VAT country prefix such as GB."""
-    return _TAX_COUNTRY_PREFIX.sub("", _NOT_ALNUM.sub("", _text(value)).upper())
-
-
-def _code(value: Any) -> str:
-    return _text(value).casefold()
-
-
-def _postcode(value: Any) -> str:
-    return _NOT_ALNUM.sub("", _text(value)).upper()
-
-
-def _street(value: Any) -> str:
-    return " ".join(_STREET_WORDS.get(token, token) for token in _fold(value))
 
 
 # --- sides: one side's records as arrays, each value interned to an int --------------------
@@ -568,7 +196,7 @@ class _Slots:
 class _Side:
     """Contacts or clients as arrays, for comparing many pairs at once."""
 
-    def __init__(self, records: list[_Record], vocabulary: dict[str, int], indexed: bool = False):
+    def __init__(self, records: list[Record], vocabulary: dict[str, int], indexed: bool = False):
         """Build the arrays; `indexed` sides (the clients) list every person under their full
         name, their initial and surname, and their surname alone, so that a contact's person
         finds them by the most it knows."""
@@ -609,7 +237,7 @@ class _Side:
         self.itself = np.fromiter((person[3] for person in people), bool, len(people))
         # Whole names of people known to be people, for finding them in a business name.
         self.full_names = _object_array([
-            f"{first} {last}" if len(first) > 1 and source not in (_GUESSED, _JOINT) else ""
+            f"{first} {last}" if len(first) > 1 and source not in (GUESSED, JOINT) else ""
             for first, last, source, _ in people])
         self.full_sizes = np.fromiter((name.count(" ") + 1 if name else 0 for name in self.full_names),
                                       np.int64, len(people))
@@ -789,7 +417,7 @@ class _Evidence:
         similarity = similarity - np.where(itself, 0, _OWNER_COST)
         # Couple against couple is the names compared as names; "Smith & Jones Plumbing" reads
         # as a couple too, and two such firms are not the same people.
-        couples = (contacts.sources[mine] == _JOINT) & (clients.sources[yours] == _JOINT)
+        couples = (contacts.sources[mine] == JOINT) & (clients.sources[yours] == JOINT)
         best, which = _best(self.size, pair, np.where((~known | alike) & ~couples, similarity, -1))
         better = best > self.name
         self.name = np.where(better, best, self.name)
@@ -887,8 +515,8 @@ def _house_numbers(line: str) -> frozenset[str]:
 def _person_label(ours: np.ndarray, theirs: np.ndarray, initial: np.ndarray) -> np.ndarray:
     """Return the name reason for a person match, by where each side's person was read from."""
     return np.select(
-        [(ours == _JOINT) | (theirs == _JOINT), ours == _CONTACT_PERSON, ours == _FIRST_LAST,
-         theirs == _OWNER, initial],
+        [(ours == JOINT) | (theirs == JOINT), ours == CONTACT_PERSON, ours == FIRST_LAST,
+         theirs == OWNER, initial],
         [_JOINT_NAME, _CONTACT_PERSON_NAME, _FIRST_LAST_NAME, _OWNER_NAME, _INITIALS],
         _NAME).astype(np.int8)
 
@@ -1031,7 +659,7 @@ def _candidates(*found: tuple[np.ndarray, np.ndarray], clients: int) -> tuple[np
     return np.divmod(codes, clients)
 
 
-def _contact_key(contact: _Record, position: int) -> str:
+def _contact_key(contact: Record, position: int) -> str:
     """Key a contact by its ContactID; one without (never from Xero itself) by its position."""
     return str(contact.key) if contact.key else f"#{position}"
 
