@@ -18,14 +18,12 @@ from bm.history import as_text, cutoff, lines_summary, lines_total, payment_text
 from bm.models import Client, Invoice, utcnow
 
 from .models import FieldChange, SyncRun
+from .sync.fields import FIELD_LABELS as CLIENT_FIELD_LABELS
 
 SIDES = {"xero": "Xero", "practice": "Practice"}
 RUN_STATES = ("queued", "running", "finished", "skipped", "stopped", "failed", "abandoned")
 FIELD_LABELS = {
-    "name": "Name", "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
-    "address_line1": "Address line 1", "address_line2": "Address line 2", "city": "City", "region": "Region",
-    "postcode": "Postcode", "country": "Country", "tax_number": "Tax number", "account_number": "Account number",
-    "xero_contact": "Xero contact", "xero_invoice": "Xero invoice", "xero_status": "Status in Xero",
+    **CLIENT_FIELD_LABELS, "xero_contact": "Xero contact", "xero_invoice": "Xero invoice", "xero_status": "Status in Xero",
     "status": "Status", "number": "Number", "date": "Date", "due_date": "Due date", "reference": "Reference",
     "lines": "Lines", "total": "Total", "payment": "Payment", "xero_draft": "Draft in Xero",
 }

@@ -7,10 +7,10 @@ from bm import services
 from bm.extensions import db
 from bm.models import Client
 
-from . import jobs, links
+from . import bulk_linking, jobs, merging
 from .models import LinkBatch, XeroContact
 from .connection import active_connection
-from .sync.fields import SYNCED_FIELDS, client_values, practice_values
+from .sync.fields import FIELD_LABELS, SYNCED_FIELDS, client_values, practice_values
 
 bp = Blueprint("xero_linking", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
 
@@ -22,7 +22,7 @@ def _connection_or_404():
 @bp.app_template_global("xero_batches_to_undo")
 def batches_to_undo(tenant_id):
     """Recent "Link all" batches that can still be undone, for the notice on the Xero page."""
-    return links.undoable_batches(tenant_id)
+    return bulk_linking.undoable_batches(tenant_id)
 
 
 @bp.route("/contacts/<contact_id>/merge", methods=["GET", "POST"])
@@ -36,12 +36,12 @@ def merge(contact_id):
         return redirect(url_for("xero.index"))
     if request.method == "GET":
         return render_template("xero/merge.html", contact=contact, client=client, fields=SYNCED_FIELDS,
-                               labels=links.FIELD_LABELS, ours=practice_values(client),
+                               labels=FIELD_LABELS, ours=practice_values(client),
                                theirs=client_values(contact.data))
     try:
-        links.merge(connection.tenant_id, contact, client, links.merge_choices(request.form))
+        merging.merge(connection.tenant_id, contact, client, merging.merge_choices(request.form))
         db.session.commit()
-    except links.LinkRefused as exc:
+    except merging.LinkRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("xero.index"))
@@ -54,25 +54,25 @@ def merge(contact_id):
 def review_bulk():
     """The review screen of "Link all at N% or above": every pair it would link, and why."""
     connection = _connection_or_404()
-    threshold = links.clamp_threshold(request.args.get("threshold", links.DEFAULT_THRESHOLD))
-    return render_template("xero/bulk_review.html", plan=links.bulk_plan(connection.tenant_id, threshold),
-                           lowest=links.LOWEST_THRESHOLD)
+    threshold = bulk_linking.clamp_threshold(request.args.get("threshold", bulk_linking.DEFAULT_THRESHOLD))
+    return render_template("xero/bulk_review.html", plan=bulk_linking.bulk_plan(connection.tenant_id, threshold),
+                           lowest=bulk_linking.LOWEST_THRESHOLD)
 
 
 @bp.route("/link-all", methods=["POST"])
 def link_all():
     """Link the pairs left ticked on the review screen in one batch that can be undone."""
     connection = _connection_or_404()
-    threshold = links.clamp_threshold(request.form.get("threshold"))
+    threshold = bulk_linking.clamp_threshold(request.form.get("threshold"))
     chosen = {_pair(value) for value in request.form.getlist("pair")} - {None}
     if not chosen:
         flash("Tick at least one pair to link.", "error")
         return redirect(url_for("xero_linking.review_bulk", threshold=threshold))
     try:
-        batch, linked, notes = links.link_batch(connection.tenant_id, threshold, chosen,
+        batch, linked, notes = bulk_linking.link_batch(connection.tenant_id, threshold, chosen,
                                                 request.form.get("use"), current_user.email)
         db.session.commit()
-    except links.LinkRefused as exc:
+    except merging.LinkRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("xero_linking.review_bulk", threshold=threshold))
@@ -104,8 +104,8 @@ def undo(batch_id):
     if batch is None or batch.tenant_id != connection.tenant_id:
         abort(404)
     try:
-        outcome = links.undo_batch(batch)
-    except (links.LinkRefused, services.ValidationError) as exc:
+        outcome = bulk_linking.undo_batch(batch)
+    except (merging.LinkRefused, services.ValidationError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("xero.index"))

@@ -11,7 +11,7 @@ from bm.extensions import db, htmx
 from bm.models import Client, Invoice
 from bm.pagination import paginate
 
-from . import jobs, links, oauth
+from . import disconnect as red_disconnect, jobs, merging, oauth, settings_form
 from .api import XeroError, XeroUrls
 from .config import setting
 from .models import ContactLink, SyncRun, XeroConnection, XeroContact
@@ -130,9 +130,9 @@ def create_client(contact_id):
     connection = _connection_or_404()
     contact = db.session.get(XeroContact, contact_id) or abort(404)
     try:
-        client = links.create_from_contact(connection.tenant_id, contact)
+        client = merging.create_from_contact(connection.tenant_id, contact)
         db.session.commit()
-    except (links.LinkRefused, services.ValidationError) as exc:
+    except (merging.LinkRefused, services.ValidationError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("xero.index"))
@@ -158,9 +158,9 @@ def link_existing(client_id, contact_id):
     client = db.session.get(Client, client_id) or abort(404)
     contact = db.session.get(XeroContact, contact_id) or abort(404)
     try:
-        links.merge(connection.tenant_id, contact, client, "xero")
+        merging.merge(connection.tenant_id, contact, client, "xero")
         db.session.commit()
-    except links.LinkRefused as exc:
+    except merging.LinkRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("clients.show", client_id=client.id))
@@ -209,14 +209,14 @@ def settings():
     choices, choices_error = _organisation_choices(connection)
     errors = {}
     if request.method == "POST":
-        errors = links.save_settings(current, request.form, connection, choices)
+        errors = settings_form.save_settings(current, request.form, connection, choices)
         if not errors:
             db.session.commit()
             flash("Integration settings saved.", "success")
             return redirect(url_for("xero.index"))
         db.session.rollback()
     return render_template("xero/settings.html", connection=connection, settings=current, errors=errors,
-                           choices=choices, choices_error=choices_error, form=request.form, no_bank=links.NO_BANK), \
+                           choices=choices, choices_error=choices_error, form=request.form, no_bank=settings_form.NO_BANK), \
         400 if errors else 200
 
 
@@ -258,11 +258,11 @@ def disconnect():
     """Explain what the red Disconnect throws away (GET), then do it (POST)."""
     connection = _connection_or_404()
     if request.method == "GET":
-        return render_template("xero/disconnect.html", connection=connection, counts=links.disconnect_counts(connection))
+        return render_template("xero/disconnect.html", connection=connection, counts=red_disconnect.disconnect_counts(connection))
     if request.form.get("confirm") != connection.organisation_name:
         flash("Type the organisation's name exactly to confirm.", "error")
         return redirect(url_for("xero.disconnect"))
-    links.disconnect(connection)
+    red_disconnect.disconnect(connection)
     db.session.commit()
     flash(f"Disconnected from {connection.organisation_name}. Client links were removed.", "success")
     return redirect(url_for("xero.index"))

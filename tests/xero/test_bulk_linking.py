@@ -234,11 +234,11 @@ def test_undo_is_offered_once(integrated, admin):
 
 def test_undo_waits_for_a_running_sync(integrated, admin, monkeypatch):
     from bm.jobs import redis_connection
-    from plugins.xero import links
+    from plugins.xero.sync import engine
     from plugins.xero.sync.engine import organisation_lock
 
     result = link_all(admin, pairs_on(review(admin)), use="practice")
-    monkeypatch.setattr(links, "LOCK_WAIT_SECONDS", 0)
+    monkeypatch.setattr(engine, "LOCK_WAIT_SECONDS", 0)
     with organisation_lock(redis_connection(), integrated.tenant_id):  # a sync is sending to Xero
         page = undo(admin, result)
     assert ("error", "A sync of this organisation is running: undo again in a moment.") in flashes(page)

@@ -1,7 +1,8 @@
 """One sync of the organisation: lock, pull, reconcile, push, and a record of what happened."""
 import logging
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from redis.exceptions import LockError, RedisError
@@ -18,6 +19,7 @@ from . import contacts, invoices, restore, suggestions
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 60
+LOCK_WAIT_SECONDS = 15  # how long a user's action waits for a running sync to finish
 MAX_RECORDED_ERRORS = 200
 
 
@@ -78,6 +80,24 @@ def organisation_lock(redis, tenant_id, seconds=LOCK_SECONDS):
             lock.release()
         except LockError:  # it expired while the heartbeat could not reach Redis
             log.warning("sync lock for %s had expired", tenant_id)
+
+
+@contextmanager
+def wait_for_organisation_lock(redis, tenant_id, busy_message):
+    """Hold the organisation's sync lock, waiting up to LOCK_WAIT_SECONDS for a running sync to
+    finish; past that, raise SyncBusy with ``busy_message``."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        with ExitStack() as held:
+            try:
+                lock = held.enter_context(organisation_lock(redis, tenant_id))
+            except SyncBusy:
+                if time.monotonic() > deadline:
+                    raise SyncBusy(busy_message) from None
+                time.sleep(0.5)
+                continue
+            yield lock
+            return
 
 
 def _renew(lock, seconds, stop):

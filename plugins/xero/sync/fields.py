@@ -10,6 +10,11 @@ PLAIN_FIELDS = {
     "name": "Name", "first_name": "FirstName", "last_name": "LastName", "email": "EmailAddress",
     "tax_number": "TaxNumber", "account_number": "AccountNumber",
 }
+FIELD_LABELS = {
+    "name": "Name", "first_name": "First name", "last_name": "Last name", "email": "Email", "phone": "Phone",
+    "address_line1": "Address line 1", "address_line2": "Address line 2", "city": "City", "region": "Region",
+    "postcode": "Postcode", "country": "Country", "tax_number": "Tax number", "account_number": "Account number",
+}
 POSTAL = "POBOX"
 PHONE = "DEFAULT"
 
