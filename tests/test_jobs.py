@@ -7,7 +7,7 @@ import pytest
 import redis
 from rq.job import Job
 
-from bm import hookimpl, jobs, services
+from bm import hookimpl, jobs, services, worker
 from bm.extensions import db
 from bm.models import Client
 from bm.ui import PeriodicJob
@@ -109,7 +109,7 @@ def test_burst_worker_runs_a_job_in_the_app_context(app, make_client, empty_queu
     client = make_client(name="Worker Ltd")
     job = jobs.enqueue(client_name_job, client.id)
     db.session.commit()
-    jobs.run_worker(app, burst=True)
+    worker.run_worker(app, burst=True)
     job = Job.fetch(job.id, connection=jobs.redis_connection())
     assert job.get_status() == "finished"
     assert job.return_value() == "Worker Ltd"
@@ -127,7 +127,7 @@ def test_job_changes_commit_and_fire_hooks_with_its_source(app, make_client, emp
     client = make_client(name="Old Name")
     jobs.enqueue(rename_client_job, client.id, "New Name")
     db.session.commit()
-    jobs.run_worker(app, burst=True)
+    worker.run_worker(app, burst=True)
     assert client_named("New Name") is not None
     assert seen == [({"name": ("Old Name", "New Name")}, "job")]
 
@@ -135,7 +135,7 @@ def test_job_changes_commit_and_fire_hooks_with_its_source(app, make_client, emp
 def test_a_failing_job_is_recorded_as_failed(app, empty_queue):
     job = jobs.enqueue(client_name_job, 999_999)
     db.session.commit()
-    jobs.run_worker(app, burst=True)
+    worker.run_worker(app, burst=True)
     job = Job.fetch(job.id, connection=jobs.redis_connection())
     assert job.get_status() == "failed"
     assert "AttributeError" in job.latest_result().exc_string
@@ -152,8 +152,8 @@ def test_hook_periodic_jobs(app, admin, register_plugin):
 
     register_plugin(Ticker(), "ticker")
     db.session.commit()
-    jobs.enqueue_due_periodic_jobs(app)
-    jobs.enqueue_due_periodic_jobs(app)  # a second worker, or the next tick: still one job
+    worker.enqueue_due_periodic_jobs(app)
+    worker.enqueue_due_periodic_jobs(app)  # a second worker, or the next tick: still one job
     queued = jobs.queue().get_job_ids()
     assert queued.count(f"periodic-{name}") == 1
     assert f"periodic-{name}-off" not in queued
@@ -170,7 +170,7 @@ def test_periodic_jobs_skipped_while_the_plugin_is_disabled(app, admin, register
     register_plugin(Ticker(), "ticker")
     admin.post("/tools/plugins/ticker", {"enabled": "0"})
     db.session.commit()
-    jobs.enqueue_due_periodic_jobs(app)
+    worker.enqueue_due_periodic_jobs(app)
     assert f"periodic-{name}" not in jobs.queue().get_job_ids()
 
 

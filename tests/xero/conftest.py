@@ -9,7 +9,8 @@ import requests
 from sqlalchemy import select
 
 from bm.extensions import db
-from bm.jobs import redis_connection, run_worker
+from bm.jobs import redis_connection
+from bm.worker import run_worker
 from plugins.xero.models import XeroConnection
 from xero_sandbox.server import SandboxServer
 

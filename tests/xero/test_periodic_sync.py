@@ -2,7 +2,8 @@
 from sqlalchemy import select
 
 from bm.extensions import db
-from bm.jobs import enqueue_due_periodic_jobs, queue, redis_connection
+from bm.jobs import queue, redis_connection
+from bm.worker import enqueue_due_periodic_jobs
 from plugins.xero.models import SyncRun, XeroSettings
 
 
