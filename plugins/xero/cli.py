@@ -19,7 +19,7 @@ def sync():
     if connection is None:
         raise click.ClickException("Not integrated with Xero: use Tools > Integrations > Xero first.")
     run = engine.run_sync(client_for(connection), connection.id, redis_connection(), trigger="cli",
-                          lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
+                          lock_seconds=setting("XERO_SYNC_LOCK_SECONDS"))
     click.echo(f"{run.state}: {run.message}")
     for error in run.errors or []:
         click.echo(f"  - {error['message']}")

@@ -1,16 +1,19 @@
 """RQ entry points: they take ids, build a XeroClient and call sync/; errors raise to RQ."""
 from datetime import timedelta
 
+from rq import get_current_job
+
 from bm.extensions import db
 from bm.jobs import enqueue, redis_connection
 from bm.models import utcnow
 from bm.plugins import current_plugins
 
 from .config import setting
-from .models import SyncRun
-from .oauth import client_for
 from .connection import active_connection, integration_settings
+from .models import SyncRun, XeroConnection
+from .oauth import client_for
 from .sync import engine
+from .sync.preview import preview_sync
 
 STALE_AFTER = timedelta(minutes=30)
 
@@ -23,7 +26,7 @@ def sync_organisation(run_id=None, trigger="periodic"):
     if connection is None:
         return None
     run = engine.run_sync(client_for(connection), connection.id, redis_connection(), run_id, trigger,
-                          lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
+                          lock_seconds=setting("XERO_SYNC_LOCK_SECONDS"))
     return run.id
 
 
@@ -35,7 +38,7 @@ def sync_changed_records(contact_ids, invoices_changed):
     if connection is None:
         return None
     run = engine.run_targeted(client_for(connection), connection.id, redis_connection(), set(contact_ids),
-                              invoices_changed, lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS")))
+                              invoices_changed, lock_seconds=setting("XERO_SYNC_LOCK_SECONDS"))
     return run.id
 
 
@@ -45,7 +48,7 @@ def recover_links(run_id, by_code):
         return None
     connection = active_connection()
     return engine.run_link_recovery(client_for(connection), connection.id, redis_connection(), run_id, by_code,
-                                    lock_seconds=int(setting("XERO_SYNC_LOCK_SECONDS"))).id
+                                    lock_seconds=setting("XERO_SYNC_LOCK_SECONDS")).id
 
 
 def queue_sync(trigger="manual"):
@@ -74,3 +77,24 @@ def queue_sync(trigger="manual"):
 def sync_interval_seconds():
     """The periodic sync interval from Integration Settings (0 switches it off)."""
     return integration_settings().sync_interval_minutes * 60
+
+
+def preview_job(connection_id):
+    """RQ entry point: work out a Preview sync, keeping its progress in the job's meta; returns the result."""
+    if not current_plugins().is_enabled("xero"):
+        return None
+    connection = db.session.get(XeroConnection, connection_id)
+    job = get_current_job()
+
+    def progress(phase, percent):
+        if job is not None:
+            job.meta.update(phase=phase, progress=percent)
+            job.save_meta()
+
+    try:
+        return preview_sync(client_for(connection), connection, progress)
+    except Exception as exc:
+        if job is not None:
+            job.meta["error"] = f"The preview could not be worked out: {exc}"
+            job.save_meta()
+        raise  # RQ keeps it as failed

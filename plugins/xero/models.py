@@ -194,6 +194,12 @@ class MatchSuggestion(db.Model):
     reasons = db.Column(db.JSON, nullable=False, default=list)
 
 
+# Xero's invoice statuses, by what they mean here.
+DRAFT_IN_XERO = ("DRAFT", "SUBMITTED")
+APPROVED_IN_XERO = ("AUTHORISED", "PAID")
+GONE_IN_XERO = ("VOIDED", "DELETED")
+
+
 class InvoiceLink(db.Model):
     """A practice invoice shared with a Xero sales invoice, and what Xero last said about it.
 
@@ -232,7 +238,7 @@ class InvoiceLink(db.Model):
 
     @property
     def approved_in_xero(self):
-        return self.xero_status in ("AUTHORISED", "PAID")
+        return self.xero_status in APPROVED_IN_XERO
 
 
 class PaymentLink(db.Model):

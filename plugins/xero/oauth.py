@@ -112,7 +112,7 @@ def identity_client():
     """A XeroClient for the sign-in steps, before any organisation is chosen."""
     _watch_writes()
     return XeroClient(setting("XERO_CLIENT_ID"), setting("XERO_CLIENT_SECRET"), setting("XERO_BASE_URL") or None,
-                      timeout=float(setting("XERO_HTTP_TIMEOUT")), backoff=float(setting("XERO_HTTP_BACKOFF")),
+                      timeout=setting("XERO_HTTP_TIMEOUT"), backoff=setting("XERO_HTTP_BACKOFF"),
                       before_call=_end_clean_transaction)
 
 

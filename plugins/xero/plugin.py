@@ -7,11 +7,10 @@ from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 from . import invoice_status, jobs, troubleshoot
 from .history import prune_history
 from .connection import active_connection, new_clients_go_to_xero
-from .models import ContactLink, InvoiceLink
+from .models import DRAFT_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink
 from .outbox import open_entry, waiting_entry
 from .sync import invoices as invoice_sync
 from .sync.fields import SYNCED_FIELDS
-from .sync.invoice_plan import DRAFT_IN_XERO, GONE_IN_XERO
 
 
 @hookimpl
@@ -143,9 +142,9 @@ def client_panels(client):
 
 @hookimpl
 def register_blueprints():
-    from . import history_views, linking_views, recovery_views, usage_views, views, webhook_views
+    from .views import history, integration, linking, recovery, usage, webhooks
 
-    return [views.bp, webhook_views.bp, linking_views.bp, recovery_views.bp, history_views.bp, usage_views.bp]
+    return [integration.bp, webhooks.bp, linking.bp, recovery.bp, history.bp, usage.bp]
 
 
 @hookimpl

@@ -9,11 +9,8 @@ from decimal import Decimal
 
 from bm.models import Invoice
 
+from ..models import APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO
 from .tax_rates import decimal_or_none
-
-DRAFT_IN_XERO = ("DRAFT", "SUBMITTED")
-APPROVED_IN_XERO = ("AUTHORISED", "PAID")
-GONE_IN_XERO = ("VOIDED", "DELETED")
 
 
 # -- Xero's invoices coming in --------------------------------------------------------------------

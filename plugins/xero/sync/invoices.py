@@ -28,13 +28,12 @@ from bm.models import Client, Invoice, Payment, utcnow
 from .. import history
 from ..api import BATCH_SIZE, xero_date
 from ..connection import active_connection, integration_settings
-from ..models import (BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, PaymentLink,
-                      UnlinkedContactInvoice)
+from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart,
+                      OutboxEntry, PaymentLink, UnlinkedContactInvoice)
 from ..outbox import (done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
                       waiting_entry)
 from . import batches
-from .invoice_plan import (APPROVED_IN_XERO, GONE_IN_XERO, inbound_action, invoice_outbound, linked_news,
-                           payment_decisions, payment_outbound)
+from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
 from .contacts import mark_customers, naive_utc
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
 

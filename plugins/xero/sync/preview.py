@@ -16,12 +16,12 @@ from bm.models import Client, Invoice, Payment, utcnow
 
 from ..api import xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, lines_total, payment_text
-from ..models import ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry, XeroContact, XeroSettings
+from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry,
+                      XeroContact, XeroSettings)
 from ..outbox import unsent, waiting_entry
 from . import batches
 from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
-from .invoice_plan import (APPROVED_IN_XERO, GONE_IN_XERO, inbound_action, invoice_outbound, linked_news,
-                           payment_decisions, payment_outbound)
+from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
 from .invoices import (SALES_INVOICES, check_invoice, client_linked, known_payment_ids, newly_linked_invoices,
                        our_unanswered_invoice, page_context, payment_linked, practice_values, sent_payments)
 from .tax_rates import tax_type_for

@@ -2,31 +2,25 @@
 import uuid
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
-from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from bm.extensions import db, htmx
 from bm.jobs import enqueue, redis_connection
 from bm.pagination import paginate
-from bm.plugins import current_plugins
 
-from . import history
-from .models import SyncRun, XeroConnection
-from .oauth import client_for
-from .connection import active_connection
-from .sync.preview import preview_sync
+from .. import history, jobs
+from ..models import SyncRun
+from ..oauth import client_for
+from ..sync.preview import preview_sync
+from . import blueprint, connected_only, connection_or_404
 
-bp = Blueprint("xero_history", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+bp = blueprint("xero_history", __name__)
 PAGE_SIZE = 25
 CHANGES_PAGE_SIZE = 50
 PREVIEW_KEEP_SECONDS = 3600
-
-
-def _connection_or_404():
-    return active_connection() or abort(404)
 
 
 def _day(name):
@@ -41,33 +35,26 @@ def _number(name):
     return int(value) if value.isdigit() else None
 
 
-def _partial_or_page(partial, whole, **context):
-    """One URL for the whole page, or for htmx just the results (``Vary: HX-Request``)."""
-    response = current_app.make_response(render_template(partial if htmx else whole, **context))
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 # -- sync history ---------------------------------------------------------------------------------
 
 
 @bp.route("/history")
 def history_index():
     """Every sync run with its counts, errors and conflicts, filterable by state, dates and error text."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     filters = history.RunFilters(state=request.args.get("state", "") if request.args.get("state") in
                                  history.RUN_STATES else "", since=_day("since"), until=_day("until"),
                                  text=(request.args.get("q") or "").strip())
     page = paginate(history.runs_query(filters), history.RUNS_ORDER, size=PAGE_SIZE)
-    return _partial_or_page("xero/history_runs.html", "xero/history.html", connection=connection, page=page,
-                            filters=filters, states=history.RUN_STATES, history=history,
-                            days=history.retention_days())
+    return render_template("xero/history.html", connection=connection, page=page,
+                           filters=filters, states=history.RUN_STATES, history=history,
+                           days=history.retention_days())
 
 
 @bp.route("/history/runs/<int:run_id>")
 def history_run(run_id):
     """One sync run: what it did, its problems and conflicts, and the field changes it made."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     run = db.session.get(SyncRun, run_id) or abort(404)
     changes = db.session.scalars(history.changes_query(history.ChangeFilters(run_id=run.id)).limit(100)).all()
     total = db.session.scalar(db.select(db.func.count()).select_from(
@@ -79,7 +66,7 @@ def history_run(run_id):
 @bp.route("/history/changes")
 def history_changes():
     """Every field change the sync made, filterable by record, field, side, conflicts, run and dates."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     filters = history.ChangeFilters(
         record_kind=request.args.get("kind", "") if request.args.get("kind") in ("client", "invoice") else "",
         record_id=_number("record_id"), record=(request.args.get("record") or "").strip(),
@@ -88,9 +75,9 @@ def history_changes():
         conflict=request.args.get("conflict") == "1", run_id=_number("run"),
         since=_day("since"), until=_day("until"))
     page = paginate(history.changes_query(filters), history.CHANGES_ORDER, size=CHANGES_PAGE_SIZE)
-    return _partial_or_page("xero/history_changes_table.html", "xero/history_changes.html", connection=connection,
-                            page=page, filters=filters, names=history.record_names(page.items), history=history,
-                            fields=history.fields_recorded(), title=_record_title(filters))
+    return render_template("xero/history_changes.html", connection=connection,
+                           page=page, filters=filters, names=history.record_names(page.items), history=history,
+                           fields=history.fields_recorded(), title=_record_title(filters))
 
 
 def _record_title(filters):
@@ -106,14 +93,12 @@ def _record_title(filters):
 
 
 @bp.route("/preview", methods=["POST"])
+@connected_only
 def preview_start():
     """Queue a Preview sync (Xero reads only) and show its progress."""
-    connection = _connection_or_404()
-    if not connection.is_connected:
-        flash("The integration is disconnected: use Reconnect Xero Integration first.", "error")
-        return redirect(url_for("xero.index"))
+    connection = connection_or_404()
     job_id = f"xero-preview-{uuid.uuid4()}"
-    job = enqueue(preview_job, connection.id, job_id=job_id, job_timeout=1800, result_ttl=PREVIEW_KEEP_SECONDS)
+    job = enqueue(jobs.preview_job, connection.id, job_id=job_id, job_timeout=1800, result_ttl=PREVIEW_KEEP_SECONDS)
     if job is None:  # no workers reachable: work it out here instead
         return render_template("xero/preview.html", connection=connection, job_id=None, state="finished",
                                result=preview_sync(client_for(connection), connection), meta={})
@@ -123,12 +108,10 @@ def preview_start():
 @bp.route("/preview/<job_id>")
 def preview_show(job_id):
     """A Preview sync: its progress bar while it runs (polled by htmx), then what the next sync would do."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     state, meta, result = _preview_job_state(job_id)
-    template = "xero/preview_status.html" if htmx else "xero/preview.html"
-    response = current_app.make_response(render_template(template, connection=connection, job_id=job_id,
+    response = current_app.make_response(render_template("xero/preview.html", connection=connection, job_id=job_id,
                                                          state=state, meta=meta, result=result))
-    response.headers["Vary"] = "HX-Request"
     if htmx and state not in ("queued", "started"):
         response.status_code = 286  # tells htmx to stop polling
     return response
@@ -150,24 +133,3 @@ def _preview_job_state(job_id):
     if state == "failed":
         return state, {"error": job.meta.get("error") or "The preview stopped on an unexpected error."}, None
     return state, job.meta, result
-
-
-def preview_job(connection_id):
-    """RQ entry point: work out a Preview sync, keeping its progress in the job's meta; returns the result."""
-    if not current_plugins().is_enabled("xero"):
-        return None
-    connection = db.session.get(XeroConnection, connection_id)
-    job = get_current_job()
-
-    def progress(phase, percent):
-        if job is not None:
-            job.meta.update(phase=phase, progress=percent)
-            job.save_meta()
-
-    try:
-        return preview_sync(client_for(connection), connection, progress)
-    except Exception as exc:
-        if job is not None:
-            job.meta["error"] = f"The preview could not be worked out: {exc}"
-            job.save_meta()
-        raise  # RQ keeps it as failed

@@ -1,7 +1,7 @@
 """Tools > Integrations > Xero: connect, the unlinked-customer list, Create in BrightManager, settings, disconnect."""
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from bm import services
@@ -11,24 +11,21 @@ from bm.extensions import db, htmx
 from bm.models import Client, Invoice
 from bm.pagination import paginate
 
-from . import disconnect as red_disconnect, jobs, merging, oauth, settings_form
-from .api import XeroError, XeroUrls
-from .config import setting
-from .models import ContactLink, SyncRun, XeroConnection, XeroContact
-from .connection import active_connection, integration_settings
-from .outbox import open_entry
-from .sync import invoices as invoice_sync, tax_rates
-from .sync.engine import latest_run
-from .sync.restore import archived_links
-from .sync.suggestions import UNLINKED_ORDER, suggestions_for, unlinked_customers_query
+from .. import disconnect as red_disconnect, jobs, merging, oauth, settings_form
+from ..api import XeroError, XeroUrls
+from ..config import setting
+from ..models import ContactLink, SyncRun, XeroConnection, XeroContact
+from ..connection import active_connection, integration_settings
+from ..outbox import open_entry
+from ..sync import invoices as invoice_sync, tax_rates
+from ..sync.engine import latest_run
+from ..sync.restore import archived_links
+from ..sync.suggestions import UNLINKED_ORDER, suggestions_for, unlinked_customers_query
+from . import blueprint, connected_only, connection_or_404
 
-bp = Blueprint("xero", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+bp = blueprint("xero", __name__)
 log = logging.getLogger(__name__)
 LIST_PAGE_SIZE = 25
-
-
-def _connection_or_404():
-    return active_connection() or abort(404)
 
 
 @bp.route("/")
@@ -102,12 +99,9 @@ def organisation():
 
 
 @bp.route("/sync", methods=["POST"])
+@connected_only
 def sync_now():
     """Queue a sync now (Sync Now)."""
-    connection = _connection_or_404()
-    if not connection.is_connected:
-        flash("The integration is disconnected: use Reconnect Xero Integration first.", "error")
-        return redirect(url_for("xero.index"))
     run = jobs.queue_sync("manual")
     if run.state == "skipped":
         flash(run.message, "warning")
@@ -127,7 +121,7 @@ def run_status(run_id):
 @bp.route("/contacts/<contact_id>/create", methods=["POST"])
 def create_client(contact_id):
     """Create a practice client from a Xero contact and link them (Create in BrightManager)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     contact = db.session.get(XeroContact, contact_id) or abort(404)
     try:
         client = merging.create_from_contact(connection.tenant_id, contact)
@@ -154,7 +148,7 @@ def unlink(client_id):
 @bp.route("/clients/<int:client_id>/link/<contact_id>", methods=["POST"])
 def link_existing(client_id, contact_id):
     """Link a client to the Xero contact that already holds its name (one click from the client file)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     client = db.session.get(Client, client_id) or abort(404)
     contact = db.session.get(XeroContact, contact_id) or abort(404)
     try:
@@ -171,7 +165,7 @@ def link_existing(client_id, contact_id):
 @bp.route("/clients/<int:client_id>/add", methods=["POST"])
 def add_client(client_id):
     """Add a client that existed before the integration to Xero on the next sync (queued now)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     client = db.session.get(Client, client_id) or abort(404)
     if ContactLink.live_for(client.id) is None:
         open_entry("client", client.id)
@@ -185,7 +179,7 @@ def add_client(client_id):
 @bp.route("/contacts/<contact_id>/open")
 def open_contact(contact_id):
     """Open the contact's page in Xero (the organisation's deep link)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     urls = XeroUrls.for_base(setting("XERO_BASE_URL"))
     return redirect(urls.deep_link(connection.short_code, f"/Contacts/View/{contact_id}"))
 
@@ -203,7 +197,7 @@ def search_clients():
 @admin_required
 def settings():
     """Integration Settings: client sync, the sync interval and invoice sync with its Default Bank."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     current = integration_settings()
     db.session.commit()  # the settings row, made on first use, is kept before Xero is read
     choices, choices_error = _organisation_choices(connection)
@@ -236,7 +230,7 @@ def _organisation_choices(connection):
 @bp.route("/invoices/<xero_invoice_id>/open")
 def open_invoice(xero_invoice_id):
     """Open a sales invoice's page in Xero (the organisation's deep link)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     urls = XeroUrls.for_base(setting("XERO_BASE_URL"))
     return redirect(urls.deep_link(connection.short_code, f"/AccountsReceivable/View.aspx?InvoiceID={xero_invoice_id}"))
 
@@ -244,7 +238,7 @@ def open_invoice(xero_invoice_id):
 @bp.route("/invoices/<int:invoice_id>/retry", methods=["POST"])
 def retry_invoice(invoice_id):
     """Send an invoice (and its payments) that Xero refused again on the next sync."""
-    _connection_or_404()
+    connection_or_404()
     invoice = db.session.get(Invoice, invoice_id) or abort(404)
     invoice_sync.retry_invoice(invoice)
     db.session.commit()
@@ -256,7 +250,7 @@ def retry_invoice(invoice_id):
 @admin_required
 def disconnect():
     """Explain what the red Disconnect throws away (GET), then do it (POST)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     if request.method == "GET":
         return render_template("xero/disconnect.html", connection=connection, counts=red_disconnect.disconnect_counts(connection))
     if request.form.get("confirm") != connection.organisation_name:

@@ -1,5 +1,5 @@
 """Linking Xero contacts to practice clients: Merge (per system or per field) and Link all with undo."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -7,16 +7,12 @@ from bm import services
 from bm.extensions import db
 from bm.models import Client
 
-from . import bulk_linking, jobs, merging
-from .models import LinkBatch, XeroContact
-from .connection import active_connection
-from .sync.fields import FIELD_LABELS, SYNCED_FIELDS, client_values, practice_values
+from .. import bulk_linking, jobs, merging
+from ..models import LinkBatch, XeroContact
+from ..sync.fields import FIELD_LABELS, SYNCED_FIELDS, client_values, practice_values
+from . import blueprint, connection_or_404
 
-bp = Blueprint("xero_linking", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
-
-
-def _connection_or_404():
-    return active_connection() or abort(404)
+bp = blueprint("xero_linking", __name__)
 
 
 @bp.app_template_global("xero_batches_to_undo")
@@ -28,7 +24,7 @@ def batches_to_undo(tenant_id):
 @bp.route("/contacts/<contact_id>/merge", methods=["GET", "POST"])
 def merge(contact_id):
     """Show both records side by side (GET), then link them keeping the chosen values (POST)."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     contact = db.session.get(XeroContact, contact_id) or abort(404)
     client = db.session.get(Client, request.values.get("client_id", type=int) or 0)
     if client is None:
@@ -53,7 +49,7 @@ def merge(contact_id):
 @bp.route("/link-all")
 def review_bulk():
     """The review screen of "Link all at N% or above": every pair it would link, and why."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     threshold = bulk_linking.clamp_threshold(request.args.get("threshold", bulk_linking.DEFAULT_THRESHOLD))
     return render_template("xero/bulk_review.html", plan=bulk_linking.bulk_plan(connection.tenant_id, threshold),
                            lowest=bulk_linking.LOWEST_THRESHOLD)
@@ -62,7 +58,7 @@ def review_bulk():
 @bp.route("/link-all", methods=["POST"])
 def link_all():
     """Link the pairs left ticked on the review screen in one batch that can be undone."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     threshold = bulk_linking.clamp_threshold(request.form.get("threshold"))
     chosen = {_pair(value) for value in request.form.getlist("pair")} - {None}
     if not chosen:
@@ -99,7 +95,7 @@ def _linked_message(batch, linked, use):
 @bp.route("/link-all/<int:batch_id>/undo", methods=["POST"])
 def undo(batch_id):
     """Undo a "Link all" batch: remove its links and revert what it changed."""
-    connection = _connection_or_404()
+    connection = connection_or_404()
     batch = db.session.get(LinkBatch, batch_id)
     if batch is None or batch.tenant_id != connection.tenant_id:
         abort(404)

@@ -1,16 +1,17 @@
 """Getting client links back: after the red Disconnect, or by contact code after data loss."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from bm.auth import admin_required
 from bm.extensions import db
 from bm.jobs import enqueue
 
-from . import jobs
-from .connection import active_connection
-from .sync import engine
-from .sync.restore import archived_links
+from .. import jobs
+from ..connection import active_connection
+from ..sync import engine
+from ..sync.restore import archived_links
+from . import blueprint
 
-bp = Blueprint("xero_recovery", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+bp = blueprint("xero_recovery", __name__)
 
 
 @bp.route("/links/recover", methods=["GET", "POST"])

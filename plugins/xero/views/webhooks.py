@@ -2,18 +2,19 @@
 import json
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from bm.auth import public
 from bm.extensions import csrf
 from bm.jobs import enqueue
 
-from . import jobs
-from .config import setting
-from .connection import active_connection
-from .webhooks import changed_records, signature_is_valid
+from .. import jobs
+from ..config import setting
+from ..connection import active_connection
+from ..webhooks import changed_records, signature_is_valid
+from . import blueprint
 
-bp = Blueprint("xero_webhooks", __name__, url_prefix="/tools/integrations/xero")
+bp = blueprint("xero_webhooks", __name__)
 log = logging.getLogger(__name__)
 
 

@@ -1,18 +1,18 @@
 """Tools > Integrations > Xero: the usage panel (calls per hour against the limits, sync outcomes)."""
-from flask import Blueprint, abort, current_app, render_template
+from flask import current_app, render_template
 
 from bm.extensions import htmx
 
-from . import usage, usage_chart
-from .connection import active_connection
+from .. import usage, usage_chart
+from . import blueprint, connection_or_404
 
-bp = Blueprint("xero_usage", __name__, url_prefix="/tools/integrations/xero", template_folder="templates")
+bp = blueprint("xero_usage", __name__)
 
 
 @bp.route("/usage")
 def usage_panel():
     """Xero calls per hour over the last seven days against the limits, and the syncs' outcomes."""
-    connection = active_connection() or abort(404)
+    connection = connection_or_404()
     hours = usage.last_hours(connection.tenant_id)
     outcomes = usage.sync_outcomes(connection.tenant_id)
     context = {"connection": connection, "calls": usage_chart.calls_chart(hours),
