@@ -48,10 +48,8 @@ together, a chunk at a time, with numpy arrays rather than one pair at a time.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 import numpy as np
@@ -59,9 +57,12 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Prefix
 
+from .arrays import best, cross, shared, similarity
+from .candidates import candidates
 from .names import normalise_name
-from .people import CONTACT_PERSON, FIRST_LAST, GUESSED, JOINT, OWNER
+from .people import CONTACT_PERSON, FIRST_LAST, JOINT, OWNER
 from .records import Record, client_record, contact_record
+from .sides import Side
 
 FLOOR = 30
 """Candidates whose own score is below this are not worth showing."""
@@ -97,13 +98,8 @@ _LINE1_THRESHOLD = 85
 
 _SHARED_SHOWN = 10  # a score this much below the pair's own says why: other candidates
 
-# Candidate search. A name under the cutoff scores -7 and cannot reach FLOOR unless the pair
-# shares a key, and the key index finds those anyway. A key shared by more than _BLOCK_MAX
-# clients (a practice-wide email or phone, a common surname) is skipped.
-_NAME_NEIGHBOURS_MIN = 10
-_NAME_CUTOFF = 55
-_CHUNK_CELLS = 4_000_000
-_BLOCK_MAX = 50
+_NAME_NEIGHBOURS_MIN = 10  # clients with the most alike names kept per contact, at the least
+_CHUNK_CELLS = 4_000_000  # name comparisons held at once (a byte each): memory stays flat
 
 # The reason shown for the name evidence, by what matched.
 _NAME, _TRADING_NAME, _FORMER_NAME, _INITIALS, _FIRST_LAST_NAME, _CONTACT_PERSON_NAME, \
@@ -145,13 +141,10 @@ def suggest(
     if limit <= 0 or not contact_records or not client_records:
         return suggestions
 
-    clients_side = _Side(client_records, vocabulary, indexed=True)
-    contacts_side = _Side(contact_records, vocabulary)
-    blocks = _KeyIndex(clients_side)
-    count = max(2 * limit, _NAME_NEIGHBOURS_MIN)
-    for start, end, near_rows, near_columns in _name_neighbours(contacts_side, clients_side, count):
-        rows, columns = _candidates((near_rows, near_columns), blocks.pairs(contacts_side, start, end),
-                                    clients=clients_side.size)
+    clients_side = Side(client_records, vocabulary, indexed=True)
+    contacts_side = Side(contact_records, vocabulary)
+    neighbours = max(2 * limit, _NAME_NEIGHBOURS_MIN)
+    for rows, columns in candidates(contacts_side, clients_side, neighbours, _CHUNK_CELLS):
         evidence = _Evidence(contacts_side, rows, clients_side, columns)
         for row, ranked in _ranked(rows, columns, evidence, limit):
             suggestions[keys[row]] = [Suggestion(client_records[column].key, score, reasons)
@@ -163,177 +156,9 @@ def explain(xero_contact: Mapping[str, Any], client: Mapping[str, Any]) -> Match
     """Return this pair's own score, before other candidates share it, and the reasons behind it."""
     vocabulary: dict[str, int] = {}
     pair = np.zeros(1, np.int64)
-    evidence = _Evidence(_Side([contact_record(xero_contact)], vocabulary), pair,
-                         _Side([client_record(client)], vocabulary), pair)
+    evidence = _Evidence(Side([contact_record(xero_contact)], vocabulary), pair,
+                         Side([client_record(client)], vocabulary), pair)
     return Match(score=int(_percent(evidence.total())[0]), reasons=evidence.reasons(0))
-
-
-# --- sides: one side's records as arrays, each value interned to an int --------------------
-
-
-class _Slots:
-    """Each record's values of one field, flattened: record i's are values[starts[i]:starts[i+1]]."""
-
-    def __init__(self, counts: np.ndarray, values: np.ndarray):
-        self.starts = np.zeros(len(counts) + 1, np.int64)
-        np.cumsum(counts, out=self.starts[1:])
-        self.values = values
-
-    @classmethod
-    def of(cls, lists: list[list], values: np.ndarray | None = None) -> _Slots:
-        """Return the lists' values as slots (the flattened lists themselves unless given)."""
-        counts = np.fromiter(map(len, lists), np.int64, len(lists))
-        return cls(counts, _object_array(list(chain.from_iterable(lists))) if values is None else values)
-
-    def counts(self, rows: np.ndarray) -> np.ndarray:
-        return self.starts[rows + 1] - self.starts[rows]
-
-    def owners(self) -> np.ndarray:
-        """Return the record each value belongs to."""
-        return np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
-
-
-class _Side:
-    """Contacts or clients as arrays, for comparing many pairs at once."""
-
-    def __init__(self, records: list[Record], vocabulary: dict[str, int], indexed: bool = False):
-        """Build the arrays; `indexed` sides (the clients) list every person under their full
-        name, their initial and surname, and their surname alone, so that a contact's person
-        finds them by the most it knows."""
-
-        def interned(prefix: str, lists: list[list[str]]) -> _Slots:
-            flat = [vocabulary.setdefault(prefix + value, len(vocabulary))
-                    for value in chain.from_iterable(lists)]
-            return _Slots.of(lists, np.array(flat, np.int64))
-
-        def single(prefix: str, values: list[str]) -> np.ndarray:
-            return np.array([vocabulary.setdefault(prefix + value, len(vocabulary)) if value else -1
-                             for value in values], np.int64)
-
-        self.size = len(records)
-        self.names = _Slots.of([[name for name, _ in record.names] for record in records])
-        self.name_kinds = np.fromiter((kind for record in records for _, kind in record.names),
-                                      np.int8, len(self.names.values))
-        self.name_sizes = np.fromiter((name.count(" ") + 1 for name in self.names.values), np.int64,
-                                      len(self.names.values))
-        self.company = np.fromiter((record.company for record in records), bool, self.size)
-        self.person = np.fromiter((record.person for record in records), bool, self.size)
-        self.tokens = [record.tokens for record in records]
-        # The letters the name's initials stand for, and those its words start with, one bit
-        # each: an initial can only be a word of the other name that starts with it.
-        self.initial_letters = np.fromiter((_letters(record.tokens, 1) for record in records),
-                                           np.int64, self.size)
-        self.word_letters = np.fromiter((_letters(record.tokens, 2) for record in records),
-                                        np.int64, self.size)
-        everyone = [record.people for record in records]
-        self.people = _Slots.of(everyone, np.arange(sum(map(len, everyone))))
-        people = list(chain.from_iterable(everyone))
-        self.firsts = _object_array([person[0] for person in people])
-        self.lasts = _object_array([person[1] for person in people])
-        self.first_lengths = np.fromiter(map(len, self.firsts), np.int64, len(people))
-        self.initials = np.fromiter((ord(first[0]) if first else 0 for first in self.firsts),
-                                    np.int64, len(people))
-        self.sources = np.fromiter((person[2] for person in people), np.int8, len(people))
-        self.itself = np.fromiter((person[3] for person in people), bool, len(people))
-        # Whole names of people known to be people, for finding them in a business name.
-        self.full_names = _object_array([
-            f"{first} {last}" if len(first) > 1 and source not in (GUESSED, JOINT) else ""
-            for first, last, source, _ in people])
-        self.full_sizes = np.fromiter((name.count(" ") + 1 if name else 0 for name in self.full_names),
-                                      np.int64, len(people))
-        self.emails = interned("e", [record.emails for record in records])
-        self.domains = interned("d", [record.domains for record in records])
-        self.phones = interned("p", [record.phones for record in records])
-        self.postcodes = interned("c", [record.postcodes for record in records])
-        self.lines = _Slots.of([record.lines for record in records])
-        self.tax = single("t", [record.tax for record in records])
-        self.number = single("n", [record.number for record in records])
-        self.account = single("a", [record.account for record in records])
-        named = interned("N", [[name for name, _ in record.names] for record in records])
-        persons = interned("P", [[key for first, last, *_ in record.people
-                                  for key in _person_keys(first, last, indexed)] for record in records])
-        self.keys = _keys(self.size, self.emails, self.domains, self.phones, self.postcodes, named,
-                          persons, self.tax, self.number, self.account)
-
-
-def _keys(size: int, *fields: _Slots | np.ndarray) -> _Slots:
-    """Return each record's exact keys, the ones that make a client a candidate whatever its
-    name is like: every value of the given fields (ids from one vocabulary, so never equal
-    across fields)."""
-    owners, values = [], []
-    for found in fields:
-        if isinstance(found, _Slots):
-            owners.append(found.owners())
-            values.append(found.values)
-        else:
-            owners.append(np.flatnonzero(found >= 0))
-            values.append(found[found >= 0])
-    owner = np.concatenate(owners)
-    order = np.argsort(owner, kind="stable")
-    return _Slots(np.bincount(owner, minlength=size), np.concatenate(values)[order])
-
-
-def _letters(tokens: tuple[str, ...], length: int) -> int:
-    """Return the first letters of the tokens of `length` (1: initials) or more (2: words) as
-    bits, a to z and one for anything else."""
-    bits = 0
-    for token in tokens:
-        if (len(token) == 1) == (length == 1):
-            bits |= 1 << min(max(ord(token[0]) - 97, 0), 26)
-    return bits
-
-
-def _person_keys(first: str, last: str, indexed: bool) -> list[str]:
-    """Return the keys a person is found by: all of them when indexed, else the most precise."""
-    keys = [f"{first} {last}"] if len(first) > 1 else []
-    keys += [f"{first[0]} {last}"] if first and (indexed or not keys) else []
-    return keys + [f"- {last}"] if indexed or not first else keys
-
-
-def _object_array(values: list) -> np.ndarray:
-    array = np.empty(len(values), object)
-    array[:] = values
-    return array
-
-
-def _cross(ours: _Slots, rows: np.ndarray, theirs: _Slots, columns: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return every pairing of a row's values with its column's, as (pair, our value index,
-    their value index)."""
-    ours_start, theirs_start = ours.starts[rows], theirs.starts[columns]
-    ours_count = ours.starts[rows + 1] - ours_start
-    theirs_count = theirs.starts[columns + 1] - theirs_start
-    combinations = ours_count * theirs_count
-    pair = np.repeat(np.arange(len(rows)), combinations)
-    within = np.arange(len(pair)) - np.repeat(np.cumsum(combinations) - combinations, combinations)
-    width = theirs_count[pair]
-    return pair, ours_start[pair] + within // width, theirs_start[pair] + within % width
-
-
-def _shared(ours: _Slots, rows: np.ndarray, theirs: _Slots, columns: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per pair, whether the two share a value and whether both have any."""
-    pair, mine, yours = _cross(ours, rows, theirs, columns)
-    shared = np.zeros(len(rows), bool)
-    shared[pair[ours.values[mine] == theirs.values[yours]]] = True
-    return shared, (ours.counts(rows) > 0) & (theirs.counts(columns) > 0)
-
-
-def _best(size: int, pair: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return each pair's best score (-1 for none) and which entry gave it (first among ties)."""
-    order = np.lexsort((-scores, pair))
-    leaders = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
-    best = np.full(size, -1.0)
-    best[pair[leaders]] = scores[leaders]
-    which = np.full(size, -1, np.int64)
-    which[pair[leaders]] = leaders
-    return best, which
-
-
-def _similarity(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
-    if not len(ours):
-        return np.zeros(0, np.float32)
-    return process.cpdist(ours, theirs, scorer=fuzz.ratio, workers=-1)
 
 
 # --- evidence: what each pair of records has in common ---------------------------------------
@@ -342,7 +167,7 @@ def _similarity(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
 class _Evidence:
     """What contacts[rows[i]] and clients[columns[i]] have in common, for every i at once."""
 
-    def __init__(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray):
+    def __init__(self, contacts: Side, rows: np.ndarray, clients: Side, columns: np.ndarray):
         self.size = size = len(rows)
         self.name, self.label = self._names(contacts, rows, clients, columns)
         self.conflict = np.zeros(size, bool)
@@ -356,42 +181,42 @@ class _Evidence:
         both_tax = (contacts.tax[rows] >= 0) & (clients.tax[columns] >= 0)
         self.tax_equal = both_tax & (contacts.tax[rows] == clients.tax[columns])
         self.tax_differs = both_tax & ~self.tax_equal
-        self.email_equal, emails = _shared(contacts.emails, rows, clients.emails, columns)
-        domain, _ = _shared(contacts.domains, rows, clients.domains, columns)
+        self.email_equal, emails = shared(contacts.emails, rows, clients.emails, columns)
+        domain, _ = shared(contacts.domains, rows, clients.domains, columns)
         self.email_domain = emails & ~self.email_equal & domain
         self.email_differs = emails & ~self.email_equal & ~domain
-        self.phone_equal, phones = _shared(contacts.phones, rows, clients.phones, columns)
+        self.phone_equal, phones = shared(contacts.phones, rows, clients.phones, columns)
         self.phone_differs = phones & ~self.phone_equal
-        self.postcode_equal, postcodes = _shared(contacts.postcodes, rows, clients.postcodes, columns)
+        self.postcode_equal, postcodes = shared(contacts.postcodes, rows, clients.postcodes, columns)
         self.postcode_differs = postcodes & ~self.postcode_equal
         self.street = _streets(contacts, rows, clients, columns)
 
-    def _names(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray
+    def _names(self, contacts: Side, rows: np.ndarray, clients: Side, columns: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return the best similarity of the two names, trading and former names included."""
-        pair, mine, yours = _cross(contacts.names, rows, clients.names, columns)
-        scores = _similarity(contacts.names.values[mine], clients.names.values[yours])
-        best, which = _best(self.size, pair, scores)
+        pair, mine, yours = cross(contacts.names, rows, clients.names, columns)
+        scores = similarity(contacts.names.values[mine], clients.names.values[yours])
+        top, which = best(self.size, pair, scores)
         label = np.full(self.size, _NO_NAME_LABEL, np.int8)
-        named = np.flatnonzero(best >= 0)
+        named = np.flatnonzero(top >= 0)
         label[named] = np.maximum(contacts.name_kinds[mine[which[named]]],
                                   clients.name_kinds[yours[which[named]]])
         expandable = ((contacts.initial_letters[rows] & clients.word_letters[columns])
                       | (clients.initial_letters[columns] & contacts.word_letters[rows]))
-        initials = np.flatnonzero((best >= 0) & (best < 100) & (expandable != 0))
+        initials = np.flatnonzero((top >= 0) & (top < 100) & (expandable != 0))
         for index in initials.tolist():
             expanded = _initials_similarity(contacts.tokens[rows[index]],
                                             clients.tokens[columns[index]]) - _INITIALS_COST
-            if expanded > best[index]:
-                best[index], label[index] = expanded, _INITIALS
-        return best, label
+            if expanded > top[index]:
+                top[index], label[index] = expanded, _INITIALS
+        return top, label
 
-    def _people(self, contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray) -> None:
+    def _people(self, contacts: Side, rows: np.ndarray, clients: Side, columns: np.ndarray) -> None:
         """Compare the people each side names; a better match than the names replaces them."""
-        pair, mine, yours = _cross(contacts.people, rows, clients.people, columns)
+        pair, mine, yours = cross(contacts.people, rows, clients.people, columns)
         if not len(pair):
             return
-        surname = _similarity(contacts.lasts[mine], clients.lasts[yours])
+        surname = similarity(contacts.lasts[mine], clients.lasts[yours])
         lengths = np.stack([contacts.first_lengths[mine], clients.first_lengths[yours]])
         known = lengths.min(axis=0) > 0
         initial = known & (lengths.min(axis=0) == 1)
@@ -400,7 +225,7 @@ class _Evidence:
         short_form = np.zeros(len(pair), bool)
         if len(full):
             ours, theirs = contacts.firsts[mine[full]], clients.firsts[yours[full]]
-            first[full] = _similarity(ours, theirs)
+            first[full] = similarity(ours, theirs)
             common = process.cpdist(ours, theirs, scorer=Prefix.similarity, workers=-1)
             short_form[full] = (common >= 3) & (common == lengths[:, full].min(axis=0))
         same_initial = contacts.initials[mine] == clients.initials[yours]
@@ -410,17 +235,17 @@ class _Evidence:
             short_form[index] = not _first_names(contacts.firsts[mine[index]]).isdisjoint(
                 _first_names(clients.firsts[yours[index]]))
         alike = (first >= _SAME_FIRST) | short_form | (initial & same_initial)
-        similarity = np.where(~known, surname - _SURNAME_ONLY_COST, np.where(
+        score = np.where(~known, surname - _SURNAME_ONLY_COST, np.where(
             initial, surname - _INITIALS_COST,
             0.6 * surname + 0.4 * np.where(short_form, np.maximum(first, _SHORT_FORM), first)))
         itself = contacts.itself[mine] & clients.itself[yours]
-        similarity = similarity - np.where(itself, 0, _OWNER_COST)
+        score = score - np.where(itself, 0, _OWNER_COST)
         # Couple against couple is the names compared as names; "Smith & Jones Plumbing" reads
         # as a couple too, and two such firms are not the same people.
         couples = (contacts.sources[mine] == JOINT) & (clients.sources[yours] == JOINT)
-        best, which = _best(self.size, pair, np.where((~known | alike) & ~couples, similarity, -1))
-        better = best > self.name
-        self.name = np.where(better, best, self.name)
+        top, which = best(self.size, pair, np.where((~known | alike) & ~couples, score, -1))
+        better = top > self.name
+        self.name = np.where(better, top, self.name)
         self.label = np.where(better, _person_label(
             contacts.sources[mine[which]], clients.sources[yours[which]], initial[which]), self.label)
         same_surname = itself & known & ~couples & (surname >= _SAME_SURNAME)
@@ -430,11 +255,11 @@ class _Evidence:
         agree[pair[same_surname & alike]] = True
         self.conflict = differ & ~agree & (self.name < 100)
 
-    def _owner_in_name(self, people: _Side, ours: np.ndarray, names: _Side, theirs: np.ndarray) -> None:
+    def _owner_in_name(self, people: Side, ours: np.ndarray, names: Side, theirs: np.ndarray) -> None:
         """Find a person's whole name in the other side's business name ("Priya Shah" in
         "Priya Shah Dental"); a company's name is not its director."""
         open_pairs = np.flatnonzero((self.name < 100 - _OWNER_COST) & ~names.company[theirs])
-        pair, mine, yours = _cross(people.people, ours[open_pairs], names.names, theirs[open_pairs])
+        pair, mine, yours = cross(people.people, ours[open_pairs], names.names, theirs[open_pairs])
         fits = np.flatnonzero((people.full_sizes[mine] > 0)
                               & (names.name_sizes[yours] >= people.full_sizes[mine]))
         if not len(fits):
@@ -494,17 +319,17 @@ class _Evidence:
         return reasons
 
 
-def _streets(contacts: _Side, rows: np.ndarray, clients: _Side, columns: np.ndarray) -> np.ndarray:
+def _streets(contacts: Side, rows: np.ndarray, clients: Side, columns: np.ndarray) -> np.ndarray:
     """Return how alike each pair's address line 1 is, 0 where the house numbers differ
     ("120 Windsor Place" is not "42 Windsor Place", however alike the words)."""
-    pair, mine, yours = _cross(contacts.lines, rows, clients.lines, columns)
+    pair, mine, yours = cross(contacts.lines, rows, clients.lines, columns)
     ours, theirs = contacts.lines.values[mine], clients.lines.values[yours]
-    scores = _similarity(ours, theirs)
+    scores = similarity(ours, theirs)
     for index in np.flatnonzero(scores >= _LINE1_THRESHOLD).tolist():
         numbers = _house_numbers(ours[index]), _house_numbers(theirs[index])
         if all(numbers) and numbers[0].isdisjoint(numbers[1]):
             scores[index] = 0
-    street, _ = _best(len(rows), pair, scores)
+    street, _ = best(len(rows), pair, scores)
     return np.where(street >= 0, np.round(street), 0).astype(np.int64)
 
 
@@ -570,8 +395,8 @@ def _ranked(rows: np.ndarray, columns: np.ndarray, evidence: _Evidence, limit: i
     odds = np.exp(np.minimum(total, 30))
     first = np.r_[True, rows[1:] != rows[:-1]]  # rows come sorted
     group, starts = np.cumsum(first) - 1, np.flatnonzero(first)
-    shared = 100 * odds / (1 + np.add.reduceat(odds, starts)[group])
-    score = np.maximum(np.round(shared), 1).astype(np.int64)  # listed, so never shown as 0%
+    share = 100 * odds / (1 + np.add.reduceat(odds, starts)[group])
+    score = np.maximum(np.round(share), 1).astype(np.int64)  # listed, so never shown as 0%
     strongest = np.maximum.reduceat(odds, starts)[group]
     kept = np.flatnonzero(own >= FLOOR)
     order = kept[np.lexsort((columns[kept], -score[kept], rows[kept]))]
@@ -585,78 +410,6 @@ def _ranked(rows: np.ndarray, columns: np.ndarray, evidence: _Evidence, limit: i
                            else "other clients match as well")
         ranked.setdefault(int(rows[index]), []).append((int(columns[index]), int(score[index]), reasons))
     yield from ranked.items()
-
-
-# --- finding candidates --------------------------------------------------------------------
-
-
-def _name_neighbours(contacts: _Side, clients: _Side, count: int
-                     ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """Yield (start, end, rows, columns): for contacts start..end, the `count` clients with the
-    most similar name, trading or former name, a chunk of contacts at a time."""
-    choices = list(clients.names.values)
-    owners = np.repeat(np.arange(clients.size), clients.names.counts(np.arange(clients.size)))
-    count = min(count, len(choices))
-    per_chunk = max(1, _CHUNK_CELLS // max(1, len(choices)))
-    bounds = list(range(0, contacts.size, per_chunk)) + [contacts.size]
-
-    def similarities(start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        first, last = contacts.names.starts[start], contacts.names.starts[end]
-        if first == last or not choices:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        scores = process.cdist(contacts.names.values[first:last], choices, scorer=fuzz.ratio,
-                               score_cutoff=_NAME_CUTOFF, dtype=np.uint8, workers=-1)
-        rows, columns = _top_columns(scores, count)
-        contact_of = np.repeat(np.arange(start, end), contacts.names.counts(np.arange(start, end)))
-        return contact_of[rows], owners[columns]
-
-    # cdist releases the GIL, so the next rows are compared while the caller scores these.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(similarities, bounds[0], bounds[1])
-        for start, end, after in zip(bounds, bounds[1:], bounds[2:] + [None]):
-            rows, columns = pending.result()
-            if after is not None:
-                pending = pool.submit(similarities, end, after)
-            yield start, end, rows, columns
-
-
-def _top_columns(scores: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (row, column) of each row's `count` best non-zero columns; ties to the lower column."""
-    width = scores.shape[1]
-    flat = scores.ravel()
-    cells = np.flatnonzero(flat > 0)  # a flat bool scan is several times faster than 2-D
-    rows, columns = np.divmod(cells, width)
-    # Row first, then best score; a stable sort keeps the columns ascending within ties.
-    order = np.argsort(rows * 256 + (255 - flat[cells].astype(np.int64)), kind="stable")
-    rows, columns = rows[order], columns[order]
-    keep = np.arange(len(rows)) - np.searchsorted(rows, rows) < count
-    return rows[keep], columns[keep]
-
-
-class _KeyIndex:
-    """Clients by each exact key that counts as evidence, for candidates names alone miss."""
-
-    def __init__(self, clients: _Side):
-        owners = np.repeat(np.arange(clients.size), clients.keys.counts(np.arange(clients.size)))
-        order = np.argsort(clients.keys.values, kind="stable")
-        self.keys, self.owners = clients.keys.values[order], owners[order]
-
-    def pairs(self, contacts: _Side, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (row, column) for each of contacts start..end and each client sharing a key."""
-        keys = contacts.keys.values[contacts.keys.starts[start]:contacts.keys.starts[end]]
-        rows = np.repeat(np.arange(start, end), contacts.keys.counts(np.arange(start, end)))
-        low = np.searchsorted(self.keys, keys, "left")
-        size = np.searchsorted(self.keys, keys, "right") - low
-        usable = (size > 0) & (size <= _BLOCK_MAX)
-        low, size, rows = low[usable], size[usable], rows[usable]
-        within = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-        return np.repeat(rows, size), self.owners[np.repeat(low, size) + within]
-
-
-def _candidates(*found: tuple[np.ndarray, np.ndarray], clients: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the distinct (row, column) pairs found, by row then column."""
-    codes = np.unique(np.concatenate([rows * clients + columns for rows, columns in found]))
-    return np.divmod(codes, clients)
 
 
 def _contact_key(contact: Record, position: int) -> str:
