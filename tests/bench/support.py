@@ -66,6 +66,8 @@ class SandboxAdmin:
         self.http = requests.Session()
 
     def admin(self, method: str, path: str, body: dict | None = None) -> dict:
+        if body is None and method != "GET":
+            body = {}  # the sandbox takes admin changes only as JSON requests
         response = self.http.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=600)
         response.raise_for_status()
         return response.json()
