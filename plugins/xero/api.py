@@ -5,6 +5,7 @@ mapping of Xero's answers to exceptions all live here, once. Everything else pas
 dicts in the shapes of Xero's OpenAPI spec.
 """
 import logging
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,6 +22,13 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 1000
 BATCH_SIZE = 50
 RETRY_STATUSES = {500, 502, 503, 504}
+# Xero answers a plain 404 once a URL passes about 2,091 characters (XERO-NOTES §2, "IDs
+# length"); lists of ids are cut to stay below this, with room left for the paging parameters.
+MAX_URL_LENGTH = 2040
+XERO_API = "https://api.xero.com/api.xro/2.0"
+OFFLINE_TEXT = "offline"  # "The Organisation is offline", "... currently offline for maintenance" (XERO-NOTES §8)
+OFFLINE_PAUSE = 300  # seconds to stop for when Xero is unavailable and does not say for how long
+MAX_RATE_LIMIT_WAIT = 600  # seconds one call may spend waiting out 429s before the run stops instead
 
 
 class XeroError(Exception):
@@ -73,6 +81,22 @@ class XeroUnavailable(XeroError):
     """Xero did not answer usefully after retrying (5xx, time-outs, dropped connections)."""
 
 
+class XeroOffline(XeroUnavailable):
+    """Xero or the organisation is unavailable for a while (503); try again in ``retry_after`` seconds.
+
+    An organisation is offline for a minute to an hour while Xero moves it (XERO-NOTES §8).
+    """
+
+    def __init__(self, retry_after):
+        super().__init__("Xero is unavailable.", 503)
+        self.retry_after = retry_after
+
+
+class WriteFailed(XeroUnavailable):
+    """Xero answered a write with a server error: what it wrote is unknown, and a repeat of the
+    same Idempotency-Key may replay that error or write again (XERO-NOTES §6), so it is not retried."""
+
+
 @dataclass(frozen=True)
 class XeroUrls:
     """Where Xero's hosts are; with one base URL (the sandbox) every path hangs off it."""
@@ -116,6 +140,29 @@ def new_pkce_pair():
     return verifier, create_s256_code_challenge(verifier)
 
 
+def url_sized(values, path, params_for, limit=MAX_URL_LENGTH):
+    """Split ``values`` into runs whose request (``params_for(run)`` on ``path``) stays within
+    Xero's URL length, measured as the URL would read on api.xero.com."""
+    run = []
+    for value in values:
+        if run and len(_url(path, params_for([*run, value]))) > limit:
+            yield run
+            run = []
+        run.append(value)
+    if run:
+        yield run
+
+
+def any_of(field, values):
+    """A ``where`` clause true for records whose ``field`` is any of ``values`` (strings)."""
+    quoted = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+    return " OR ".join(f'{field}=="{value}"' for value in quoted)
+
+
+def _url(path, params):
+    return requests.Request("GET", f"{XERO_API}/{path}", params=params).prepare().url
+
+
 def xero_date(value):
     """Parse Xero's ``/Date(ms+0000)/`` or an ISO string into an aware UTC datetime (or None)."""
     if not value:
@@ -127,6 +174,19 @@ def xero_date(value):
         return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class Page(list):
+    """One page of records from Xero; ``server_time`` is Xero's clock when it answered (or None)."""
+
+    server_time = None
+
+
+def _server_time(body):
+    try:
+        return xero_date(body.get("DateTimeUTC"))
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 class Pacer:
@@ -252,19 +312,25 @@ class XeroClient:
         return _json(self._send("GET", f"{self.urls.api}/{path}", params=params, headers=headers))
 
     def pages(self, path, key, params=None, modified_since=None, page_size=PAGE_SIZE):
-        """Yield each page (a list of records) of a paged list, ``page_size`` at a time.
+        """Yield each page of a paged list as a ``Page``, ``page_size`` records at a time if Xero allows.
 
-        Stops at Xero's ``pagination.pageCount`` when the answer has it (so a list of exactly
-        1000 costs one call, not two), else at the first short page.
+        Pages until Xero's ``pagination.pageCount`` (so a list of exactly 1000 costs one call, and
+        a Xero that cuts pages shorter than asked is read to the end); without pagination in the
+        answer, a page shorter than the page size Xero used (its ``pageSize``, else ours) is the last.
         """
         page = 1
         while True:
             body = self.get(path, {**(params or {}), "page": page, "pageSize": page_size}, modified_since)
-            records = body.get(key) or []
+            records = Page(body.get(key) or [])
+            records.server_time = _server_time(body)
             yield records
             pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
-            page_count = pagination.get("pageCount")
-            if len(records) < page_size or (isinstance(page_count, int) and page >= page_count):
+            page_count, size = pagination.get("pageCount"), pagination.get("pageSize")
+            if isinstance(page_count, int) and not isinstance(page_count, bool):
+                last = page >= page_count
+            else:
+                last = len(records) < (size if isinstance(size, int) and size > 0 else page_size)
+            if last or not records:
                 return
             page += 1
 
@@ -291,7 +357,8 @@ class XeroClient:
             headers["Idempotency-Key"] = idempotency_key
         retryable = method == "GET" or method == "DELETE" or idempotency_key is not None
         refreshed = False
-        for attempt in range(self.retries + 1):
+        attempt = waited = 0  # attempt counts failures only: a 429 is an instruction to wait, not one
+        while True:
             self.before_call()
             headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
             self.pacer.before_call()
@@ -303,6 +370,7 @@ class XeroClient:
                 if not retryable or attempt == self.retries:
                     raise XeroUnavailable(f"Xero could not be reached ({exc.__class__.__name__}).") from exc
                 self._wait(attempt)
+                attempt += 1
                 continue
             self.on_response(response.status_code, response.headers)
             if response.status_code != 429:  # a refusal says when to return in Retry-After
@@ -314,27 +382,45 @@ class XeroClient:
                 refreshed = True
                 continue
             if response.status_code == 429:
-                self._rate_limited(response)
+                waited += self._rate_limited(response, waited)
                 continue
+            if response.status_code == 503 and OFFLINE_TEXT in response.text.lower():
+                raise XeroOffline(_seconds(response.headers.get("Retry-After"), OFFLINE_PAUSE))
+            if response.status_code in RETRY_STATUSES and idempotency_key is not None:
+                raise WriteFailed(f"Xero answered with an error ({response.status_code}) while saving.",
+                                  response.status_code)
             if response.status_code in RETRY_STATUSES and retryable and attempt < self.retries:
                 self._wait(attempt)
+                attempt += 1
                 continue
+            if response.status_code == 503:  # still unavailable after the retries: stop for a while
+                raise XeroOffline(_seconds(response.headers.get("Retry-After"), OFFLINE_PAUSE))
             raise error_from(response)
-        raise XeroUnavailable("Xero did not answer after several tries.")
 
-    def _rate_limited(self, response):
+    def _rate_limited(self, response, waited):
+        """Wait out a 429 as Retry-After says, with jitter; return the seconds waited."""
         problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").lower()
-        retry_after = int(response.headers.get("Retry-After") or 60)
+        retry_after = _seconds(response.headers.get("Retry-After"), 60)
         if problem.startswith("day") or problem == "daily":
             raise DailyLimitReached(retry_after)
-        if retry_after > 120:
+        if retry_after > 120 or waited + retry_after > MAX_RATE_LIMIT_WAIT:
             raise RateLimited(problem, retry_after)
-        log.info("Xero rate limit (%s): waiting %s s", problem, retry_after)
-        self.sleep(retry_after)
+        # Jitter, so processes refused in the same second do not all come back in the same second.
+        wait = retry_after * (1 + random.random() / 10)
+        log.info("Xero rate limit (%s): waiting %.1f s", problem, wait)
+        self.sleep(wait)
         self.pacer.window_start = self.pacer.last_remaining = None
+        return wait
 
     def _wait(self, attempt):
-        self.sleep(self.backoff * (2 ** attempt))
+        """Back off exponentially, with full jitter so that retrying processes spread out."""
+        self.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+
+
+def _seconds(header, default):
+    """A Retry-After header's whole seconds, or ``default`` when it is missing or not a number."""
+    value = (header or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else default
 
 
 def _json(response):

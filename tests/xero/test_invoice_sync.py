@@ -12,7 +12,7 @@ from bm import services
 from bm.extensions import db
 from bm.models import Invoice
 from bm.testing import Browser
-from plugins.xero.models import InvoiceLink, WriteBatch, XeroSettings
+from plugins.xero.models import InvoiceLink, PaymentLink, WriteBatch, XeroSettings
 
 from .support import client_named, contact_id_of, html
 
@@ -466,19 +466,33 @@ def test_sixty_invoices_go_in_two_batches_each_with_a_saved_key(invoicing, sync_
     assert db.session.scalar(select(func.count()).select_from(InvoiceLink)) == 60
 
 
-@pytest.mark.variants(not_yet={"key-forgotten-after-5xx": "a retry with the same key after a 5xx writes "
-                                                          "again (issue 14 item 2, client side)"})
+@pytest.mark.variants
 def test_a_lost_answer_creates_no_duplicate_invoice(invoicing, admin, sync_now, sandbox, in_xero):
     invoice = raise_invoice(admin, invoicing)
     number = invoice.number
     sandbox.set_faults([{"endpoint": "PUT /api.xro/2.0/Invoices", "commit_then_500": 1.0}])
-    sync_now()
-    assert link_of(invoice) is None
+    sync_now()  # Xero saved it but answered 500: read back by Reference within the run
     sandbox.set_faults()
     sync_now()
     mine = [i for i in sales_invoices(in_xero, contact_id_of("Riverside Yoga Studio")) if i.get("Reference") == number]
     assert len(mine) == 1 and link_of(invoice).xero_invoice_id == mine[0]["InvoiceID"]
     assert invoice_numbered(mine[0]["InvoiceNumber"]).id == invoice.id
+
+
+@pytest.mark.parametrize("after_5xx", ["committed", "forget", "replay"])
+def test_a_payment_saved_but_answered_500_is_matched_not_paid_twice(
+        sent, admin, sync_now, sandbox, in_xero, in_xero_ui, after_5xx):
+    sandbox.set_variants(idempotency_after_5xx=after_5xx)
+    xero_id = link_of(sent).xero_invoice_id
+    approve_in_xero(in_xero_ui, xero_id)
+    admin.post(f"/invoices/{sent.id}/approve")
+    admin.post(f"/invoices/{sent.id}/payments", {"date": "2026-11-24", "amount": "60.00", "reference": "Cheque 12"})
+    sandbox.set_faults([{"endpoint": "PUT /api.xro/2.0/Payments", "commit_then_500": 1.0}])
+    sync_now()  # Xero recorded it but answered 500: matched by reading the invoice back
+    sandbox.set_faults()
+    sync_now()
+    assert [p["Amount"] for p in xero_invoice(in_xero, xero_id)["Payments"]] == [60.0]
+    assert db.session.scalar(select(func.count()).select_from(PaymentLink)) == 1
 
 
 # -- 8. Two workers at once -------------------------------------------------------------------------

@@ -12,11 +12,7 @@ VARIANTS = {
     "line-rounding": {"unit_rounding": "line"},
 }
 # Variants the client does not survive yet in every test (each reason names the issue-14 item).
-# Not strict: whether a change lands in the watermark's own second is a matter of timing.
-NOT_YET = {
-    "modified-since-after": "a change made in the watermark's own second is missed: the pull has no "
-                            "overlap yet (issue 14 item 1, client side)",
-}
+NOT_YET = {}
 
 
 def parametrize_variants(metafunc):
@@ -32,5 +28,5 @@ def parametrize_variants(metafunc):
     unknown = set(not_yet) - set(VARIANTS)
     assert not unknown, f"no such variants: {unknown}"
     metafunc.parametrize("sandbox_variant", [
-        pytest.param(switches, id=name, marks=[pytest.mark.xfail(reason=not_yet[name], strict=False)]
+        pytest.param(switches, id=name, marks=[pytest.mark.xfail(reason=not_yet[name], strict=True)]
                      if name in not_yet else []) for name, switches in VARIANTS.items()], indirect=True)

@@ -10,10 +10,11 @@ from bm.extensions import db
 from bm.models import Client, utcnow
 
 from .. import history
-from ..api import BATCH_SIZE, xero_date
+from ..api import BATCH_SIZE, any_of, url_sized, xero_date
 from ..models import ContactLink, OutboxEntry, XeroContact
 from ..outbox import done, finish_unsent, open_entry, refuse, unsent, waiting_ids
 from . import batches
+from .changes import ChangedSince
 from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
 
 log = logging.getLogger(__name__)
@@ -70,21 +71,16 @@ def pull_contacts(xero, connection, run):
 
     :return: the ids of linked contacts that changed in Xero.
     """
-    since = connection.contacts_modified_since
-    newest = since
+    changes = ChangedSince(xero, "Contacts", "ContactID", {"includeArchived": "true"},
+                           connection.contacts_modified_since)
     changed_links = set()
-    for page in xero.pages("Contacts", "Contacts", {"includeArchived": "true"},
-                           modified_since=since.replace(tzinfo=timezone.utc) if since else None):
+    for page in changes.pages():
         ids = store_contacts(connection.tenant_id, page, run)
-        for contact in page:
-            if isinstance(contact, dict) and contact.get("ContactID") in ids:
-                moment = naive_utc(xero_date(contact.get("UpdatedDateUTC")))
-                newest = max(filter(None, (newest, moment)), default=None)
         changed_links.update(db.session.scalars(select(ContactLink.contact_id).where(
             ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
         run.count("contacts_pulled", len(ids))
         db.session.commit()
-    connection.contacts_modified_since = newest
+    connection.contacts_modified_since = changes.watermark
     db.session.commit()
     return changed_links
 
@@ -92,13 +88,24 @@ def pull_contacts(xero, connection, run):
 def fetch_contacts(xero, tenant_id, contact_ids, run):
     """Fetch named contacts by id (a webhook's), store them, and return the linked ones among them."""
     ids = sorted(contact_ids)
-    for start in range(0, len(ids), BATCH_SIZE):
-        body = xero.get("Contacts", {"IDs": ",".join(ids[start:start + BATCH_SIZE]), "includeArchived": "true"})
-        store_contacts(tenant_id, body.get("Contacts") or [], run)
-        run.count("contacts_pulled", len(body.get("Contacts") or []))
+    for page in contacts_by_id(xero, ids):
+        store_contacts(tenant_id, page, run)
+        run.count("contacts_pulled", len(page))
         db.session.commit()
     return set(db.session.scalars(select(ContactLink.contact_id).where(
         ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
+
+
+def contacts_by_id(xero, ids):
+    """Yield pages of the contacts with these ids, archived ones included.
+
+    Read as pages, as the pull does: only paged (or single) reads carry MergedToContactID.
+    """
+    def params(chunk):
+        return {"IDs": ",".join(chunk), "includeArchived": "true"}
+
+    for chunk in url_sized(ids, "Contacts", params):
+        yield from xero.pages("Contacts", "Contacts", params(chunk))
 
 
 def mark_customers(tenant_id, contact_ids):
@@ -196,8 +203,10 @@ def _push_updates(xero, updates, run):
     bodies = [{"ContactID": link.contact_id, **contact_body(practice_values(link.client), fields)}
               for link, fields, _plan in updates]
     for (link, fields, plan), element in zip(updates, batches.send_updates(xero, "Contacts", bodies)):
-        if batches.refused(element):
-            message = batches.messages(element)
+        if batches.refused(element) or element.get("ContactID") != link.contact_id:
+            message = batches.messages(element) if batches.refused(element) else (
+                f"Xero answered with another contact ({element.get('ContactID') or 'none'}) than the one linked "
+                f"({link.contact_id}); nothing was taken from the answer.")
             refuse(open_entry("client", link.client_id), message, {})
             run.note_error(f"Xero refused the update of {link.client.name}: {message}")
             continue
@@ -283,8 +292,21 @@ def _link_found_contacts(batch, found, run):
             run.count("contacts_recovered")
 
 
+def _read_back_contacts(xero, batch, run):
+    """Read the batch's contacts from Xero by ContactNumber (the practice reference) into the local copy."""
+    def params(numbers):
+        return {"where": any_of("ContactNumber", numbers), "includeArchived": "true"}
+
+    numbers = [body["ContactNumber"] for body in batch.body if body.get("ContactNumber")]
+    for chunk in url_sized(numbers, "Contacts", params):
+        for page in xero.pages("Contacts", "Contacts", params(chunk)):
+            store_contacts(batch.tenant_id, page, run)
+            db.session.commit()
+
+
 NEW_CONTACTS = batches.RecordKind("contact-create", "Contacts", take_answers=_take_created_contacts,
-                                  arrived=_contacts_found, recover=_link_found_contacts)
+                                  arrived=_contacts_found, read_back=_read_back_contacts,
+                                  recover=_link_found_contacts)
 
 
 def _name_holder(tenant_id, name):

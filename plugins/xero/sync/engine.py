@@ -12,10 +12,10 @@ from bm.extensions import db
 from bm.localtime import local_time
 from bm.models import utcnow
 
-from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError
+from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError, XeroOffline
 from ..models import SyncRun, XeroConnection
 from ..connection import integration_settings
-from . import contacts, invoices, restore, suggestions
+from . import contacts, invoices, outage, restore, suggestions
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 60
@@ -183,6 +183,9 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
         return _finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
                                        f"{local_time(connection.daily_limit_until, '%H:%M')}.")
+    resumes = outage.resumes_at(redis, connection.tenant_id)
+    if resumes:
+        return _finish(run, "skipped", f"Xero is unavailable; syncing resumes at {local_time(resumes, '%H:%M')}.")
     try:
         with organisation_lock(redis, connection.tenant_id, lock_seconds):
             recorder = RunRecorder(run)
@@ -198,6 +201,11 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
         connection.daily_limit_until = utcnow() + timedelta(seconds=exc.retry_after)
         return _finish(run, "stopped", f"Xero's daily limit was reached; the work done is kept and "
                                        f"syncing resumes at {local_time(connection.daily_limit_until, '%H:%M')}.")
+    except XeroOffline as exc:
+        db.session.rollback()
+        resumes = outage.pause(redis, db.session.get(XeroConnection, connection_id).tenant_id, exc.retry_after)
+        return _finish(run, "stopped", f"Xero is unavailable; syncing resumes at {local_time(resumes, '%H:%M')}. "
+                                       "The work done is kept.")
     except InvalidGrant:
         db.session.rollback()
         return _finish(run, "failed", "Xero refused the integration's authorisation: reconnect to continue.")

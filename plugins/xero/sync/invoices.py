@@ -16,7 +16,6 @@ invoices by Reference, our payments by amount and date) before anything is sent 
 Nothing is voided or deleted on either side because of the other.
 """
 import logging
-from datetime import timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, select
@@ -26,13 +25,14 @@ from bm.extensions import db
 from bm.models import Client, Invoice, Payment, utcnow
 
 from .. import history
-from ..api import BATCH_SIZE, xero_date
+from ..api import BATCH_SIZE, any_of, url_sized, xero_date
 from ..connection import active_connection, integration_settings
 from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, BaselineInvoice, ContactLink, InvoiceLink, InvoiceSyncStart,
                       OutboxEntry, PaymentLink, UnlinkedContactInvoice)
 from ..outbox import (done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
                       waiting_entry)
 from . import batches
+from .changes import ChangedSince
 from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
 from .contacts import mark_customers, naive_utc
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 SALES_INVOICES = 'Type=="ACCREC"'
 CENT = Decimal("0.01")
 EDITED_FIELDS = ("date", "due_date", "lines")
-IDS_PER_CALL = 40  # Xero answers 404 once a URL holds about 53 invoice ids
 
 
 # -- the enable moment ----------------------------------------------------------------------------
@@ -108,10 +107,11 @@ def pull_invoices(xero, connection, run):
     changing the contact). With invoice sync on, linked invoices take Xero's news, our own
     unanswered creations are recognised, and new invoices of linked contacts come in.
     """
-    tenant_id, since = connection.tenant_id, connection.invoices_modified_since
+    tenant_id = connection.tenant_id
     start = sync_start(tenant_id)
-    newest = since
-    for page in xero.pages("Invoices", "Invoices", {"where": SALES_INVOICES}, modified_since=_aware(since)):
+    changes = ChangedSince(xero, "Invoices", "InvoiceID", changed_invoices_query(start is not None),
+                           connection.invoices_modified_since)
+    for page in changes.pages():
         usable = []
         for data in page:
             problem = check_invoice(data)
@@ -122,11 +122,9 @@ def pull_invoices(xero, connection, run):
         mark_customers(tenant_id, {d["Contact"]["ContactID"] for d in usable if d.get("Status") not in GONE_IN_XERO})
         if start is not None:
             _apply_page(tenant_id, usable, run)
-        for data in usable:
-            newest = max(filter(None, (newest, naive_utc(xero_date(data.get("UpdatedDateUTC"))))), default=None)
         run.count("invoices_pulled", len(usable))
         db.session.commit()
-    connection.invoices_modified_since = newest
+    connection.invoices_modified_since = changes.watermark
     db.session.commit()
     if start is not None:
         # The pull has just linked what Xero made of interrupted batches (invoices by Reference,
@@ -134,8 +132,10 @@ def pull_invoices(xero, connection, run):
         batches.settle_interrupted(xero, tenant_id, [NEW_INVOICES, NEW_PAYMENTS], run)
 
 
-def _aware(moment):
-    return moment.replace(tzinfo=timezone.utc) if moment else None
+def changed_invoices_query(with_lines):
+    """The query for changed sales invoices: in full, or as summaries (no lines) when they are read
+    only to learn which contacts are customers."""
+    return {"where": SALES_INVOICES} if with_lines else {"where": SALES_INVOICES, "summaryOnly": "true"}
 
 
 def page_context(tenant_id, invoices):
@@ -202,8 +202,12 @@ def newly_linked_invoices(xero, tenant_id):
     ids = list(db.session.scalars(select(UnlinkedContactInvoice.invoice_id).join(ContactLink, (
         ContactLink.contact_id == UnlinkedContactInvoice.contact_id) & (ContactLink.tenant_id == tenant_id) & (
         ContactLink.archived_at.is_(None))).where(UnlinkedContactInvoice.tenant_id == tenant_id)))
-    for start in range(0, len(ids), IDS_PER_CALL):
-        chunk = ids[start:start + IDS_PER_CALL]
+    yield from invoices_by_id(xero, ids)
+
+
+def invoices_by_id(xero, ids):
+    """Yield ``(ids, usable invoices)`` for Xero invoices read by id, as many a call as the URL allows."""
+    for chunk in url_sized(ids, "Invoices", lambda chunk: {"IDs": ",".join(chunk)}):
         yield chunk, [data for page in xero.pages("Invoices", "Invoices", {"IDs": ",".join(chunk)})
                       for data in page if check_invoice(data) is None]
 
@@ -438,9 +442,13 @@ def _invoice_body(invoice, link, lines):
             "Reference": invoice.number, **body}
 
 
-def _answers_taker(model, created):
+def _answers_taker(model, id_field, created, check):
     """A RecordKind's take_answers: ``created(tenant_id, entry, record, element, run)`` for each
-    record Xero made; a refused record waits for the user, a deleted one needs nothing more."""
+    record Xero made; a refused record waits for the user, a deleted one needs nothing more.
+
+    An answer is checked before it is believed: one without ``id_field`` is not taken, and
+    ``check(record, element)`` names what Xero saved differently from what was sent (the record
+    is linked, as it is in Xero, and waits for the user)."""
 
     def take_answers(batch, answers, run):
         for entry, element in answers:
@@ -449,10 +457,28 @@ def _answers_taker(model, created):
                 done(entry)
             elif batches.refused(element):
                 _needs_attention(entry, record, batches.messages(element), run)
+            elif not element.get(id_field):
+                _needs_attention(entry, record, f"Xero's answer carried no {id_field}, so it was not taken.", run)
             else:
                 created(batch.tenant_id, entry, record, element, run)
+                problem = check(record, element)
+                if problem:
+                    _needs_attention(entry, record, problem, run)
 
     return take_answers
+
+
+def _sum_differs(field, attribute):
+    """An answer check: Xero's ``field`` must be the record's ``attribute`` (a sum) to the cent."""
+
+    def check(record, element):
+        theirs, ours = decimal_or_none(element.get(field)), getattr(record, attribute)
+        if theirs is not None and theirs.quantize(CENT) == ours:
+            return None
+        return (f"Xero saved it with {'no ' + field if theirs is None else f'a {field} of {theirs.quantize(CENT)}'} "
+                f"where the practice has {ours}; check it in Xero.")
+
+    return check
 
 
 def _invoice_created(tenant_id, entry, invoice, element, run):
@@ -559,14 +585,37 @@ def _payment_created(tenant_id, entry, payment, element, run):
     run.count("payments_pushed")
 
 
-# The pull links what an interrupted batch made (invoices by Reference, payments by amount and
-# date), so a record arrived when it has its link.
-NEW_INVOICES = batches.RecordKind("invoice-create", "Invoices", take_answers=_answers_taker(Invoice, _invoice_created),
+def _read_back_invoices(xero, batch, run):
+    """Read the batch's invoices from Xero by Reference (the practice number); the page links ours."""
+    def params(references):
+        return {"where": f"{SALES_INVOICES} AND ({any_of('Reference', references)})"}
+
+    references = [body["Reference"] for body in batch.body if body.get("Reference")]
+    for chunk in url_sized(references, "Invoices", params):
+        for page in xero.pages("Invoices", "Invoices", params(chunk)):
+            _apply_page(batch.tenant_id, [data for data in page if check_invoice(data) is None], run)
+            db.session.commit()
+
+
+def _read_back_payments(xero, batch, run):
+    """Read the invoices the batch paid; their payments are matched to ours by amount and date."""
+    for _ids, invoices in invoices_by_id(xero, sorted({body["Invoice"]["InvoiceID"] for body in batch.body})):
+        _apply_page(batch.tenant_id, invoices, run)
+        db.session.commit()
+
+
+# The pull (or a read-back) links what an interrupted batch made (invoices by Reference, payments
+# by amount and date), so a record arrived when it has its link.
+NEW_INVOICES = batches.RecordKind("invoice-create", "Invoices", take_answers=_answers_taker(Invoice, "InvoiceID", _invoice_created,
+                                                               _sum_differs("Total", "total")),
                                   arrived=lambda batch: {invoice_id: True for invoice_id in batch.object_ids
-                                                         if InvoiceLink.for_invoice(invoice_id) is not None})
-NEW_PAYMENTS = batches.RecordKind("payment-create", "Payments", take_answers=_answers_taker(Payment, _payment_created),
+                                                         if InvoiceLink.for_invoice(invoice_id) is not None},
+                                  read_back=_read_back_invoices)
+NEW_PAYMENTS = batches.RecordKind("payment-create", "Payments", take_answers=_answers_taker(Payment, "PaymentID", _payment_created,
+                                                               _sum_differs("Amount", "amount")),
                                   arrived=lambda batch: {payment_id: True for payment_id in batch.object_ids
-                                                         if payment_linked(payment_id)})
+                                                         if payment_linked(payment_id)},
+                                  read_back=_read_back_payments)
 
 
 # -- what the invoice page shows ------------------------------------------------------------------

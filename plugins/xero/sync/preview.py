@@ -6,7 +6,6 @@ contact cache, watermarks, links and outbox stay as they are. Linked pairs are d
 sync's own ``contacts.plan_pair``, so the preview and the sync cannot disagree on who wins.
 """
 import time
-from datetime import timezone
 
 from sqlalchemy import select
 
@@ -20,9 +19,10 @@ from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink, 
                       XeroContact, XeroSettings)
 from ..outbox import unsent, waiting_entry
 from . import batches
+from .changes import ChangedSince
 from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pair
 from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
-from .invoices import (SALES_INVOICES, check_invoice, client_linked, known_payment_ids, newly_linked_invoices,
+from .invoices import (changed_invoices_query, check_invoice, client_linked, known_payment_ids, newly_linked_invoices,
                        our_unanswered_invoice, page_context, payment_linked, practice_values, sent_payments)
 from .tax_rates import tax_type_for
 
@@ -61,7 +61,7 @@ def preview_sync(xero, connection, progress=lambda phase, percent: None):
     progress("Reading invoices changed in Xero", 60)
     start = db.session.get(InvoiceSyncStart, tenant_id) if settings and settings.invoice_sync_enabled else None
     result["invoice_sync"] = start is not None
-    invoices = _changed_invoices(xero, connection.invoices_modified_since, result)
+    invoices = _changed_invoices(xero, connection.invoices_modified_since, start is not None, result)
     result["new_customers"] = _new_customers(tenant_id, contacts, invoices)
     if start is not None:
         progress("Comparing invoices", 75)
@@ -101,8 +101,7 @@ def _refuse_if_touched():
 def _changed_contacts(xero, since, result):
     """The usable contacts Xero changed since the watermark, by id (read, never stored)."""
     found = {}
-    for page in xero.pages("Contacts", "Contacts", {"includeArchived": "true"},
-                           modified_since=since.replace(tzinfo=timezone.utc) if since else None):
+    for page in ChangedSince(xero, "Contacts", "ContactID", {"includeArchived": "true"}, since).pages():
         for contact in page:
             if check_contact(contact) is None:
                 found[contact["ContactID"]] = contact
@@ -179,11 +178,10 @@ def _new_customers(tenant_id, contacts, invoices):
 # -- invoices -------------------------------------------------------------------------------------
 
 
-def _changed_invoices(xero, since, result):
+def _changed_invoices(xero, since, with_lines, result):
     """The usable sales invoices Xero changed since the watermark (read, never stored)."""
     found = []
-    for page in xero.pages("Invoices", "Invoices", {"where": SALES_INVOICES},
-                           modified_since=since.replace(tzinfo=timezone.utc) if since else None):
+    for page in ChangedSince(xero, "Invoices", "InvoiceID", changed_invoices_query(with_lines), since).pages():
         found += [data for data in page if check_invoice(data) is None]
     result["invoices_read"] = len(found)
     return found

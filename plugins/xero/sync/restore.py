@@ -1,12 +1,13 @@
 """Getting links back: those the red Disconnect archived, or by contact code after data loss."""
-from sqlalchemy import delete, select
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
 
 from bm.extensions import db
 from bm.models import Client, utcnow
 
-from ..api import BATCH_SIZE
-from ..models import ContactLink, XeroContact
-from .contacts import store_contacts
+from ..models import ContactLink, XeroConnection, XeroContact
+from .contacts import contacts_by_id, store_contacts
 from .fields import practice_values
 
 
@@ -27,12 +28,10 @@ def restore_archived_links(xero, tenant_id, run):
     links = archived_links(tenant_id)
     found = {}
     ids = sorted({link.contact_id for link in links})
-    for start in range(0, len(ids), BATCH_SIZE):
-        contacts = xero.get("Contacts", {"IDs": ",".join(ids[start:start + BATCH_SIZE]),
-                                         "includeArchived": "true"}).get("Contacts") or []
+    for contacts in contacts_by_id(xero, ids):
         store_contacts(tenant_id, contacts, run)
         found.update({c["ContactID"]: c for c in contacts if isinstance(c, dict) and "ContactID" in c})
-        run.phase("Checking links against Xero", 10 + 80 * (start + BATCH_SIZE) // max(len(ids), 1))
+        run.phase("Checking links against Xero", 10 + 80 * len(found) // max(len(ids), 1))
     live_clients = set(db.session.scalars(select(ContactLink.client_id).where(ContactLink.archived_at.is_(None))))
     live_contacts = set(db.session.scalars(select(ContactLink.contact_id).where(ContactLink.archived_at.is_(None))))
     for link in links:
@@ -45,6 +44,7 @@ def restore_archived_links(xero, tenant_id, run):
         live_clients.add(link.client_id)
         live_contacts.add(link.contact_id)
         run.count("links_restored")
+    read_again_next_sync(tenant_id, live_contacts)
     db.session.execute(delete(ContactLink).where(
         ContactLink.tenant_id == tenant_id, ContactLink.archived_at.is_not(None)))
     db.session.commit()
@@ -90,4 +90,18 @@ def recover_links_by_code(tenant_id, run):
                                    snapshot=practice_values(client), synced_at=utcnow()))
         taken.update((client.id, contact.contact_id))
         run.count("links_recovered")
+    read_again_next_sync(tenant_id, taken)
     db.session.commit()
+
+
+def read_again_next_sync(tenant_id, contact_ids):
+    """Move the organisation's contact watermark back so the next pull takes these contacts as
+    changed: their pairs, linked again just now, are then brought into step both ways (the pull
+    leaves out what it already took, and these were read before they were linked)."""
+    earliest = db.session.scalar(select(func.min(XeroContact.updated_date_utc)).where(
+        XeroContact.tenant_id == tenant_id, XeroContact.contact_id.in_(list(contact_ids))))
+    connection = db.session.scalar(select(XeroConnection).where(XeroConnection.tenant_id == tenant_id,
+                                                                XeroConnection.status == "connected"))
+    if earliest is not None and connection is not None and connection.contacts_modified_since is not None:
+        connection.contacts_modified_since = min(connection.contacts_modified_since,
+                                                 earliest - timedelta(microseconds=1))
