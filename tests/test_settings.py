@@ -99,8 +99,8 @@ def test_bm_check_names_the_problems_and_fails(build_app):
     assert "SECRET_KEY is a generated file" in result.output and "BM_SECURE_COOKIES is off" in result.output
 
 
-def test_bm_check_passes_a_local_setup(build_app):
-    app = build_app(BM_PUBLIC_URL="")
+def test_bm_check_passes_safe_settings(build_app):
+    app = build_app(BM_GENERATED_SECRETS=(), BM_PUBLIC_URL="https://bm.example.com", SESSION_COOKIE_SECURE=True)
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["check"])
     assert result.exit_code == 0, result.output
