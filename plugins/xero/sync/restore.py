@@ -80,17 +80,18 @@ def recover_links_by_code(tenant_id, run):
         XeroContact, XeroContact.contact_number == Client.reference).where(
         XeroContact.tenant_id == tenant_id, XeroContact.status == "ACTIVE", Client.archived.is_(False),
         Client.id.not_in(linked_clients), XeroContact.contact_id.not_in(linked_contacts))).all()
-    taken = set()
+    taken_clients, taken_contacts = set(), set()
     for client, contact in pairs:
-        if client.id in taken or contact.contact_id in taken:
+        if client.id in taken_clients or contact.contact_id in taken_contacts:
             run.note_error(f"{client.name}: more than one Xero contact has contact code {client.reference}; "
                            "link it by hand.")
             continue
         db.session.add(ContactLink(client=client, tenant_id=tenant_id, contact_id=contact.contact_id,
                                    snapshot=practice_values(client), synced_at=utcnow()))
-        taken.update((client.id, contact.contact_id))
+        taken_clients.add(client.id)
+        taken_contacts.add(contact.contact_id)
         run.count("links_recovered")
-    read_again_next_sync(tenant_id, taken)
+    read_again_next_sync(tenant_id, taken_contacts)
     db.session.commit()
 
 
