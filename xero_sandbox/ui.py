@@ -134,14 +134,23 @@ def contact_view_classic():
     return redirect(url_for("ui.contact_view", contact_id=request.args.get("contactID", "")))
 
 
-def _apply(change, contact_id, success):
+def _contact_page(contact_id):
+    return url_for("ui.contact_view", contact_id=contact_id)
+
+
+def _invoice_page(invoice):
+    return url_for("ui.invoice_view", InvoiceID=invoice["InvoiceID"])
+
+
+def _apply(change, success, back):
+    """Make a change in one transaction, flash how it went, and go back to the page it came from."""
     try:
         with _store().transaction():
             change()
         flash(success, "ok")
     except Invalid as error:
         flash(" ".join(error.messages), "error")
-    return redirect(url_for("ui.contact_view", contact_id=contact_id))
+    return redirect(back)
 
 
 @bp.post("/Contacts/Edit/<contact_id>")
@@ -157,7 +166,7 @@ def contact_edit(contact_id):
         field: form.get(field, "").strip() for field in ("AddressLine1", "City", "PostalCode",
                                                          "Country")}}]
     return _apply(lambda: contacts.save(current(), current_tenant(), item, contact["ContactID"]),
-                  contact["ContactID"], "Contact saved")
+                  "Contact saved", _contact_page(contact["ContactID"]))
 
 
 @bp.post("/Contacts/Archive/<contact_id>")
@@ -168,7 +177,8 @@ def contact_archive(contact_id):
     status = "ACTIVE" if contact["ContactStatus"] == "ARCHIVED" else "ARCHIVED"
     return _apply(lambda: contacts.set_status(current(), current_tenant(), contact["ContactID"],
                                               status),
-                  contact["ContactID"], "Contact restored" if status == "ACTIVE" else "Contact archived")
+                  "Contact restored" if status == "ACTIVE" else "Contact archived",
+                  _contact_page(contact["ContactID"]))
 
 
 @bp.post("/Contacts/Merge/<contact_id>")
@@ -186,7 +196,7 @@ def contact_merge(contact_id):
         return redirect(url_for("ui.contact_view", contact_id=contact["ContactID"]))
     keep_id = target[0]["ContactID"]
     return _apply(lambda: contacts.merge(current(), current_tenant(), keep_id, contact["ContactID"]),
-                  keep_id, f"{contact['Name']} merged into {target[0]['Name']}")
+                  f"{contact['Name']} merged into {target[0]['Name']}", _contact_page(keep_id))
 
 
 @bp.get("/AccountsReceivable/Search.aspx")
@@ -223,24 +233,14 @@ def invoice_view():
                    today=current().clock.now().date().isoformat())
 
 
-def _invoice_action(change, invoice, success):
-    try:
-        with _store().transaction():
-            change()
-        flash(success, "ok")
-    except Invalid as error:
-        flash(" ".join(error.messages), "error")
-    return redirect(url_for("ui.invoice_view", InvoiceID=invoice["InvoiceID"]))
-
-
 @bp.post("/AccountsReceivable/Approve")
 @login_required
 def invoice_approve():
     """Approve a draft or submitted invoice."""
     invoice = _invoice_or_404()
-    return _invoice_action(lambda: documents.save(
+    return _apply(lambda: documents.save(
         current(), current_tenant(), documents.INVOICE, {"Status": "AUTHORISED"}, None,
-        invoice["InvoiceID"]), invoice, "Invoice approved")
+        invoice["InvoiceID"]), "Invoice approved", _invoice_page(invoice))
 
 
 @bp.post("/AccountsReceivable/Pay")
@@ -251,8 +251,8 @@ def invoice_pay():
     item = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"AccountID": form.get("account")},
             "Amount": form.get("amount", "").strip() or None, "Date": form.get("date") or None,
             "Reference": form.get("reference", "")}
-    return _invoice_action(lambda: payments.create(current(), current_tenant(), item), invoice,
-                           "Payment recorded")
+    return _apply(lambda: payments.create(current(), current_tenant(), item), "Payment recorded",
+                  _invoice_page(invoice))
 
 
 @bp.get("/Settings/ConnectedApps")
