@@ -93,7 +93,8 @@ def test_the_sync_outcomes_per_day_are_drawn_with_patterns_and_counts(known_usag
 
 
 def test_the_xero_page_loads_the_usage_panel(integrated, admin):
-    assert f'hx-get="{XERO}/usage"' in html(admin.get(f"{XERO}/"))
+    assert f'hx-get="{XERO}/usage" hx-trigger="load" hx-select="#xero-usage"' in html(admin.get(f"{XERO}/"))
+    assert '<section class="card usage" id="xero-usage"' in html(admin.get(f"{XERO}/usage", headers={"HX-Request": "true"}))
 
 
 def test_no_usage_page_without_a_connection(admin):
