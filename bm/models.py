@@ -282,7 +282,17 @@ class Payment(db.Model):
     invoice = db.relationship("Invoice", back_populates="payments")
 
 
-class HistoryEntry(db.Model):
+class FieldChangeColumns:
+    """The columns of one field's change: which record, which field, its value before and after."""
+
+    record_kind = db.Column(db.String(16), nullable=False)
+    record_id = db.Column(db.Integer, nullable=False)
+    field = db.Column(db.String(64), nullable=False)
+    before = db.Column(db.Text, nullable=False, default="")
+    after = db.Column(db.Text, nullable=False, default="")
+
+
+class HistoryEntry(FieldChangeColumns, db.Model):
     """One field of a client or invoice changed: by whom, when, before and after.
 
     ``actor`` is the user's name (or email) at the time, or what acted for nobody in
@@ -292,11 +302,6 @@ class HistoryEntry(db.Model):
     __tablename__ = "history_entries"
 
     id = db.Column(db.Integer, primary_key=True)
-    record_kind = db.Column(db.String(16), nullable=False)
-    record_id = db.Column(db.Integer, nullable=False)
-    field = db.Column(db.String(64), nullable=False)
-    before = db.Column(db.Text, nullable=False, default="")
-    after = db.Column(db.Text, nullable=False, default="")
     actor = db.Column(db.String(255), nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     changed_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)

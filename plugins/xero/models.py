@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from bm.extensions import db
-from bm.models import utcnow
+from bm.models import FieldChangeColumns, utcnow
 
 
 class XeroConnection(db.Model):
@@ -320,7 +320,7 @@ class LinkBatch(db.Model):
     undone_at = db.Column(db.DateTime)
 
 
-class FieldChange(db.Model):
+class FieldChange(FieldChangeColumns, db.Model):
     """One field changed by the sync: on which record, which side it came from, before and after.
 
     ``source`` is the side the change was made on ("xero" when Xero's value was copied into the
@@ -332,11 +332,6 @@ class FieldChange(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     run_id = db.Column(db.Integer, db.ForeignKey("xero_sync_runs.id", ondelete="SET NULL"), index=True)
-    record_kind = db.Column(db.String(16), nullable=False)
-    record_id = db.Column(db.Integer, nullable=False)
-    field = db.Column(db.String(64), nullable=False)
-    before = db.Column(db.Text, nullable=False, default="")
-    after = db.Column(db.Text, nullable=False, default="")
     source = db.Column(db.String(16), nullable=False)
     conflict = db.Column(db.Boolean, nullable=False, default=False)
     changed_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
