@@ -2,11 +2,12 @@
 
 Xero's side of the comparison is the contact's UpdatedDateUTC (milliseconds); the practice's is
 the client's last change. On equal timestamps the practice's change wins: the practice is where
-the client record is kept, and a tie gives no reason to overwrite it. Invoices follow their own
-rule: a draft edited in the practice goes to Xero even if Xero edited the draft meanwhile, until
-it is approved in Xero, after which Xero's values win (see test_invoice_sync.py).
+the client record is kept, and a tie gives no reason to overwrite it. A draft invoice edited on
+both sides follows the same rule (Xero's UpdatedDateUTC against the invoice's last change here);
+once Xero has approved it, Xero's values win whatever the times (see test_invoice_sync.py).
 """
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import update
 
@@ -75,15 +76,49 @@ def test_a_xero_change_one_millisecond_newer_wins(integrated, admin, sync_now, i
     assert "the Xero change won" in page
 
 
-def test_a_practice_edit_made_after_xero_edited_the_draft_wins(sent, admin, sync_now, in_xero):
+def edit_draft_both_sides(admin, in_xero, sent):
+    """The sent draft edited in Xero, then in the practice; return its Xero id and Xero's edit time."""
     xero_id = invoice_link_of(sent).xero_invoice_id
-    in_xero.call("POST", f"Invoices/{xero_id}", json={"Invoices": [{"LineItems": [
-        {"Description": "Edited in Xero", "Quantity": 1, "UnitAmount": 90, "AccountCode": "200"}]}]})
+    edited = in_xero.call("POST", f"Invoices/{xero_id}", json={"Invoices": [{"LineItems": [
+        {"Description": "Edited in Xero", "Quantity": 1, "UnitAmount": 90, "AccountCode": "200"}]}]})["Invoices"][0]
     edit_invoice(admin, db.session.get(Invoice, sent.id), "Edited in the practice", "500.00")
-    sync_now()
+    return xero_id, naive_utc(xero_date(edited["UpdatedDateUTC"]))
+
+
+def invoice_changed_at(invoice, moment):
+    db.session.execute(update(Invoice).where(Invoice.id == invoice.id).values(updated_at=moment))
+    db.session.commit()
+
+
+def draft_lines(in_xero, xero_id, invoice):
+    """The draft's line descriptions here and in Xero, and Xero's total."""
     draft = xero_invoice(in_xero, xero_id)
     db.session.expire_all()
-    invoice = db.session.get(Invoice, sent.id)
-    assert [line.description for line in invoice.lines] == ["Edited in the practice"]
-    assert [line["Description"] for line in draft["LineItems"]] == ["Edited in the practice"]
-    assert draft["Total"] == 600.0
+    ours = db.session.get(Invoice, invoice.id)
+    return ([line.description for line in ours.lines], [line["Description"] for line in draft["LineItems"]],
+            draft["Total"])
+
+
+def test_a_practice_edit_made_after_xero_edited_the_draft_wins(sent, admin, sync_now, in_xero):
+    xero_id, _ = edit_draft_both_sides(admin, in_xero, sent)
+    page = sync_now()
+    assert draft_lines(in_xero, xero_id, sent) == (["Edited in the practice"], ["Edited in the practice"], 600.0)
+    assert "the draft changed in both systems" in page and "the practice change won" in page
+
+
+def test_on_equal_timestamps_the_practice_edit_of_the_draft_wins(sent, admin, sync_now, in_xero):
+    xero_id, xero_changed = edit_draft_both_sides(admin, in_xero, sent)
+    invoice_changed_at(sent, xero_changed)
+    page = sync_now()
+    assert draft_lines(in_xero, xero_id, sent) == (["Edited in the practice"], ["Edited in the practice"], 600.0)
+    assert "the practice change won" in page
+
+
+def test_a_xero_edit_of_the_draft_one_millisecond_newer_wins(sent, admin, sync_now, in_xero):
+    xero_id, xero_changed = edit_draft_both_sides(admin, in_xero, sent)
+    invoice_changed_at(sent, xero_changed - timedelta(milliseconds=1))
+    page = sync_now()
+    assert draft_lines(in_xero, xero_id, sent) == (["Edited in Xero"], ["Edited in Xero"], 108.0)
+    assert "the draft changed in both systems" in page and "the Xero change won" in page
+    db.session.expire_all()
+    assert db.session.get(Invoice, sent.id).total == Decimal("108.00")

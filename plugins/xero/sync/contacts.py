@@ -162,7 +162,7 @@ def reconcile(link, xero_contact, run):
     """
     plan = plan_pair(link.client, link.snapshot, xero_contact.data, xero_contact.updated_date_utc)
     for field, winner in plan.conflicts.items():
-        run.note_conflict(link.client, field, plan.practice[field], plan.xero[field], winner)
+        run.note_conflict(link.client.name, field, plan.practice[field], plan.xero[field], winner)
     return plan
 
 

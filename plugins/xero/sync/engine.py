@@ -43,9 +43,9 @@ class RunRecorder:
         self.count("errors")
         self._keep({"message": message, "record": repr(record)[:300] if record is not None else ""})
 
-    def note_conflict(self, client, field, practice_value, xero_value, winner):
+    def note_conflict(self, name, field, practice_value, xero_value, winner):
         self.count("conflicts")
-        self._keep({"message": f"{client.name}: {field} changed in both systems (practice {practice_value!r}, "
+        self._keep({"message": f"{name}: {field} changed in both systems (practice {practice_value!r}, "
                                f"Xero {xero_value!r}); the {winner} change won.", "record": "", "kind": "conflict"})
 
     def _keep(self, entry):

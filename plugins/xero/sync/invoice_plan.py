@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from bm.models import Invoice
 
+from ..api import xero_date
 from ..models import APPROVED_IN_XERO, DRAFT_IN_XERO, GONE_IN_XERO
+from .contacts import naive_utc
 from .tax_rates import decimal_or_none
 
 
@@ -41,8 +43,9 @@ class LinkedNews:
 
     ``status`` is Xero's status after it; ``takes_values``: Xero's date, due date and lines
     replace the practice's; ``approves``: the draft here becomes awaiting payment;
-    ``supersedes``: a practice change not sent yet is dropped, Xero having approved first;
-    ``takes_payments``: Xero's payments are recorded here.
+    ``supersedes``: a practice change not sent yet is dropped, Xero having approved first or
+    edited the draft later; ``takes_payments``: Xero's payments are recorded here;
+    ``conflict``: the side whose edit wins when both edited the draft ("Xero" or "practice").
     """
 
     status: str
@@ -50,22 +53,34 @@ class LinkedNews:
     approves: bool = False
     supersedes: bool = False
     takes_payments: bool = False
+    conflict: str | None = None
 
 
-def linked_news(link, invoice_status, data, waiting):
+def linked_news(link, invoice, data, waiting):
     """Decide what Xero's copy ``data`` does to a linked invoice.
 
     Nothing is voided or deleted because of the other side; once Xero has approved an invoice
-    its values win; a draft edited only in Xero takes the edit.
+    its values win; a draft edited only in Xero takes the edit. A draft edited on both sides
+    goes to the newer edit: Xero's UpdatedDateUTC against the practice's last change of the
+    invoice, the practice winning a tie (as contacts do, ``contacts.plan_pair``).
     :param waiting: the invoice's open outbox entry, or None.
     """
     status = data.get("Status") or link.xero_status
-    if status in GONE_IN_XERO or invoice_status == "void":
+    if status in GONE_IN_XERO or invoice.status == "void":
         return LinkedNews(status)
+    unsent = waiting is not None and waiting.batch_id is None
     if status in APPROVED_IN_XERO:
-        return LinkedNews(status, takes_values=True, approves=invoice_status == "draft",
-                          supersedes=waiting is not None and waiting.batch_id is None, takes_payments=True)
-    return LinkedNews(status, takes_values=invoice_status == "draft" and waiting is None)
+        return LinkedNews(status, takes_values=True, approves=invoice.status == "draft", supersedes=unsent,
+                          takes_payments=True)
+    draft = invoice.status == "draft"
+    if not unsent:
+        return LinkedNews(status, takes_values=draft and waiting is None)
+    xero_updated = naive_utc(xero_date(data.get("UpdatedDateUTC")))
+    if xero_updated is None or (link.xero_updated_at is not None and xero_updated <= link.xero_updated_at):
+        return LinkedNews(status)  # Xero's draft is as the last sync left it: only the practice edited it
+    if xero_updated > invoice.updated_at:
+        return LinkedNews(status, takes_values=draft, supersedes=True, conflict="Xero")
+    return LinkedNews(status, conflict="practice")
 
 
 @dataclass(frozen=True)

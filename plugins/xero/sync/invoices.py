@@ -275,13 +275,18 @@ def take_xero_changes(link, data, run):
     """Apply Xero's news to a linked invoice (see ``invoice_plan.linked_news``)."""
     invoice = link.invoice
     waiting = waiting_entry("invoice", invoice.id)
-    news = linked_news(link, invoice.status, data, waiting)
+    news = linked_news(link, invoice, data, waiting)
     if news.status != link.xero_status:
         history.record(run, "invoice", invoice.id, "xero_status", link.xero_status, news.status, "xero")
     link.xero_status = news.status
     link.xero_number = data.get("InvoiceNumber") or link.xero_number
     link.xero_updated_at = naive_utc(xero_date(data.get("UpdatedDateUTC")))
-    if news.supersedes:
+    if news.conflict:
+        run.note_conflict(f"Invoice {invoice.number}", "the draft", f"edited {invoice.updated_at:%Y-%m-%d %H:%M:%S}",
+                          f"edited {link.xero_updated_at:%Y-%m-%d %H:%M:%S}", news.conflict)
+    if news.supersedes and news.conflict:
+        done(waiting, note="Edited in Xero after this change was made; Xero's newer edit was kept.")
+    elif news.supersedes:
         done(waiting, note="Approved in Xero before this change was sent; Xero's values were kept.")
         run.note_error(f"Invoice {invoice.number} was approved in Xero before the practice's change was sent; "
                        "Xero's values were kept.")

@@ -223,12 +223,14 @@ def _invoices_in(tenant_id, invoices):
 def _linked_invoice_news(link, data):
     """The changes ``take_xero_changes`` would make to a linked invoice (None when there are none)."""
     invoice, changes, note = link.invoice, [], ""
-    news = linked_news(link, invoice.status, data, waiting_entry("invoice", invoice.id))
+    news = linked_news(link, invoice, data, waiting_entry("invoice", invoice.id))
     if news.status != link.xero_status:
         changes.append(_change("xero_status", link.xero_status, news.status))
     if data.get("InvoiceNumber") and data["InvoiceNumber"] != invoice.number:
         changes.append(_change("number", invoice.number, data["InvoiceNumber"]))
-    if news.supersedes:
+    if news.conflict:
+        note = f"Edited in both systems: the {news.conflict} edit, the newer, would be kept."
+    elif news.supersedes:
         note = "Approved in Xero before the practice's change was sent: Xero's values would be kept."
     total = invoice.total
     if news.takes_values:
