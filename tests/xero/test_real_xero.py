@@ -18,7 +18,7 @@ from plugins.xero.oauth import client_for
 from plugins.xero.sync.changes import ChangedSince
 
 from .support import client_named, html, link_of
-from .test_invoice_sync import approve_in_xero, enable_invoice_sync, in_xero_ui, raise_invoice  # noqa: F401 (fixture)
+from .test_invoice_sync import approve_in_xero, enable_invoice_sync, in_xero_ui, pay_in_xero, raise_invoice  # noqa: F401 (fixture)
 
 XERO = "/tools/integrations/xero"
 
@@ -292,3 +292,28 @@ def test_an_invoice_xero_totals_differently_and_a_payment_without_amount_wait_fo
     tampering.changes["PUT /api.xro/2.0/Payments"] = lambda data: data["Payments"][0].pop("Amount")
     sync_now()
     assert any("Xero saved it with no Amount where the practice has 60.00" in e["message"] for e in last_run().errors)
+
+
+def test_a_xero_payment_sent_without_an_amount_is_reported_in_words_not_recorded(
+        tampering, admin, sync_now, in_xero, in_xero_ui):
+    admin.post(f"{XERO}/contacts/{in_xero.contact_named('Riverside Yoga Studio')['ContactID']}/create")
+    enable_invoice_sync(admin, in_xero)
+    invoice = raise_invoice(admin, client_named("Riverside Yoga Studio"))
+    sync_now()
+    xero_id = db.session.scalar(select(InvoiceLink.xero_invoice_id).where(InvoiceLink.invoice_id == invoice.id))
+    approve_in_xero(in_xero_ui, xero_id)
+    pay_in_xero(in_xero_ui, in_xero, xero_id, "25.00", day="2026-11-25")
+
+    def without_amounts(data):
+        for found in data["Invoices"]:
+            for payment in found.get("Payments") or []:
+                payment.pop("Amount", None)
+
+    tampering.changes["GET /api.xro/2.0/Invoices"] = without_amounts
+    sync_now()
+    messages = [e["message"] for e in last_run().errors]
+    assert any(f"A payment in Xero on invoice {invoice.number} dated 25 Nov 2026 (reference BACS) could not be "
+               "recorded here: Xero sent it without an amount." in m for m in messages), messages
+    assert not any("None" in m for m in messages)
+    db.session.expire_all()
+    assert db.session.get(type(invoice), invoice.id).payments == []

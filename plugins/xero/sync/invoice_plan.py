@@ -122,16 +122,26 @@ def payment_decisions(number, payments, known_ids, sent, status, amount_due, day
         if ours is not None:
             unmatched.remove(ours)
             decisions.append(PaymentDecision("match", payment_id, amount, day, reference, ours=ours))
-        elif status != "awaiting_payment" or amount is None or amount > amount_due:
-            decisions.append(PaymentDecision(
-                "refuse", payment_id, amount, day, reference,
-                message=f"A payment of {amount} in Xero on invoice {number} could not be recorded here: the invoice "
-                        f"here is {Invoice.STATUS_LABELS[status].lower()} with {amount_due} due."))
+        elif amount is None or amount <= 0 or status != "awaiting_payment" or amount > amount_due:
+            decisions.append(PaymentDecision("refuse", payment_id, amount, day, reference,
+                                             message=_refusal(number, amount, day, reference, status, amount_due)))
         else:
             decisions.append(PaymentDecision("record", payment_id, amount, day, reference))
             amount_due -= amount
             status = "paid" if amount_due <= 0 else status
     return decisions
+
+
+def _refusal(number, amount, day, reference, status, amount_due):
+    """Why a Xero payment of invoice ``number`` is not recorded here, in words."""
+    if amount is None or amount <= 0:
+        what = "without an amount" if amount is None else f"with an amount of {amount}"
+        dated = f" dated {day:%d %b %Y}" if day else ""
+        named = f" (reference {reference})" if reference else ""
+        return (f"A payment in Xero on invoice {number}{dated}{named} could not be recorded here: Xero sent it "
+                f"{what}. Check the payment on the invoice in Xero; it is read again when the invoice changes there.")
+    return (f"A payment of {amount} in Xero on invoice {number} could not be recorded here: the invoice here is "
+            f"{Invoice.STATUS_LABELS[status].lower()} with {amount_due} due.")
 
 
 # -- practice invoices and payments going out -----------------------------------------------------
