@@ -17,6 +17,8 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from . import access
+
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000
@@ -54,6 +56,15 @@ class XeroAuthError(XeroError):
 
 class InvalidGrant(XeroAuthError):
     """Xero refused the refresh token: the integration must be reconnected."""
+
+
+class TenantNotConnected(XeroAuthError):
+    """Xero confirms (its list of connections) that the organisation is no longer connected to the app."""
+
+
+class AccessRefused(XeroError):
+    """Xero refused a call for a reason the connection itself survives (a scope it was not given, the
+    connecting user's role, an unexplained 403): the run stops and ``str()`` says what to do."""
 
 
 class XeroNotFound(XeroError):
@@ -377,10 +388,13 @@ class XeroClient:
                 self.pacer.after_response(response.headers)
             if response.status_code < 400:
                 return response
-            if response.status_code == 401 and not refreshed and "TokenExpired" in response.text:
-                self.tokens.refresh()
-                refreshed = True
-                continue
+            if response.status_code in (401, 403):
+                kind = access.kind_of(response.status_code, response.text, method, url, self.tokens.scopes())
+                if kind in (access.EXPIRED, access.UNAUTHORISED) and not refreshed:
+                    self.tokens.refresh()  # a revoked authorisation raises InvalidGrant here
+                    refreshed = True
+                    continue
+                raise self._refusal(kind, response, method, url)
             if response.status_code == 429:
                 waited += self._rate_limited(response, waited)
                 continue
@@ -396,6 +410,21 @@ class XeroClient:
             if response.status_code == 503:  # still unavailable after the retries: stop for a while
                 raise XeroOffline(_seconds(response.headers.get("Retry-After"), OFFLINE_PAUSE))
             raise error_from(response)
+
+    def _refusal(self, kind, response, method, url):
+        """The exception for a 401/403 of this ``kind`` (see access.kind_of) that a refresh did not cure."""
+        status, detail = response.status_code, _detail(response)
+        if kind == access.SCOPE:
+            return AccessRefused(access.missing_scope_message(method, url), status)
+        if kind == access.ROLE:
+            return AccessRefused(access.role_message(method, url, detail), status)
+        if kind in (access.TENANT, access.FORBIDDEN):
+            if kind == access.TENANT and self.tenant_id and not any(
+                    c.get("tenantId") == self.tenant_id for c in self.connections()):
+                return TenantNotConnected(access.TENANT_MESSAGE, status)
+            return AccessRefused(access.forbidden_message(detail), status)
+        return XeroAuthError("Xero no longer accepts this connection's authorisation"
+                             + (f" ({detail})." if detail else "."), status)
 
     def _rate_limited(self, response, waited):
         """Wait out a 429 as Retry-After says, with jitter; return the seconds waited."""
@@ -421,6 +450,15 @@ def _seconds(header, default):
     """A Retry-After header's whole seconds, or ``default`` when it is missing or not a number."""
     value = (header or "").strip()
     return int(value) if value.isascii() and value.isdigit() else default
+
+
+def _detail(response):
+    """The ``Detail`` of Xero's problem-details answer (401/403), else the start of a plain-text one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    return str(body.get("Detail") or "") if isinstance(body, dict) else ""
 
 
 def _json(response):
@@ -454,12 +492,6 @@ def error_from(response):
     if status == 400:
         message = body.get("Message") if isinstance(body, dict) else None
         return XeroValidationError([message or response.text[:300] or "Xero refused the request."])
-    if status in (401, 403):
-        detail = body.get("Detail", "") if isinstance(body, dict) else ""
-        return XeroAuthError(
-            "Xero no longer accepts this connection; reconnect the integration." + (f" ({detail})" if detail else ""),
-            status,
-        )
     if status == 404:
         return XeroNotFound("Xero has no such record.", 404)
     return XeroUnavailable(f"Xero answered with an error ({status}).", status)

@@ -142,6 +142,10 @@ class TokenKeeper:
             return self.refresh(stale=connection.encrypted_tokens)
         return decrypt_tokens(connection.encrypted_tokens).get("access_token", "")
 
+    def scopes(self):
+        """The scopes Xero granted the current token set (space-separated), or None when it did not say."""
+        return decrypt_tokens(self._load().encrypted_tokens).get("scope")
+
     def refresh(self, stale=None):
         """Refresh the token set (unless another process just did) and return the access token."""
         stale = stale if stale is not None else self._load().encrypted_tokens

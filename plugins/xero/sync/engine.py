@@ -12,7 +12,7 @@ from bm.extensions import db
 from bm.localtime import local_time
 from bm.models import utcnow
 
-from ..api import DailyLimitReached, InvalidGrant, XeroAuthError, XeroError, XeroOffline
+from ..api import AccessRefused, DailyLimitReached, InvalidGrant, XeroAuthError, XeroError, XeroOffline
 from ..models import SyncRun, XeroConnection
 from ..connection import integration_settings
 from . import contacts, invoices, outage, restore, suggestions
@@ -208,7 +208,11 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
                                        "The work done is kept.")
     except InvalidGrant:
         db.session.rollback()
-        return _finish(run, "failed", "Xero refused the integration's authorisation: reconnect to continue.")
+        return _finish(run, "failed", "Xero no longer accepts the integration's authorisation (it was revoked, or "
+                                      "went unused for 60 days): Reconnect Xero Integration, then Sync Now.")
+    except AccessRefused as exc:
+        db.session.rollback()
+        return _finish(run, "stopped", str(exc))
     except XeroAuthError as exc:
         db.session.rollback()
         connection = db.session.get(XeroConnection, connection_id)
