@@ -174,6 +174,8 @@ def revoke(sandbox, token, app):
     record = store.get("refresh", token)
     if record is None or record["client_id"] != app["client_id"]:
         return
+    if record["used_ms"] and sandbox.variants["revoke_rotated"] == "ignored":
+        return
     with store.transaction():
         for kind in ("refresh", "access"):
             store.delete_where(kind, "json_extract(data, '$.grant') = ?", (record["grant"],))

@@ -21,6 +21,9 @@ CHOICES = {
     "page_size_cap": ("1000", "100"),
     # Unit amounts beyond unitdp: rounded before the line amount is worked out, or only for show.
     "unit_rounding": ("unit", "line"),
+    # Revoking a refresh token a refresh has already rotated out: it revokes the whole token set,
+    # or it is taken as an unknown token (200, nothing revoked), as RFC 7009 allows.
+    "revoke_rotated": ("revokes", "ignored"),
 }
 DEFAULTS = {name: values[0] for name, values in CHOICES.items()}
 

@@ -289,14 +289,16 @@ class XeroClient:
             raise XeroUnavailable(f"Xero's sign-in service could not be reached ({exc.__class__.__name__}).") from exc
 
     def revoke(self, refresh_token):
-        """Revoke a refresh token (and with it the app's access)."""
+        """Revoke a refresh token (and with it the app's access); raise XeroError unless Xero answers 200."""
         self.before_call()
         self.calls += 1
         try:
-            self.http.revoke_token(self.urls.revocation, refresh_token, token_type_hint="refresh_token",
-                                   timeout=self.timeout)
+            response = self.http.revoke_token(self.urls.revocation, refresh_token, token_type_hint="refresh_token",
+                                              timeout=self.timeout)
         except requests.RequestException as exc:
-            log.warning("revoking the Xero token failed: %s", exc)
+            raise XeroUnavailable(f"Xero could not be reached ({exc.__class__.__name__})") from exc
+        if response.status_code != 200:
+            raise XeroError(f"Xero answered {response.status_code}", response.status_code)
 
     def connections(self):
         """The organisations this token may reach (``[{id, tenantId, tenantName, ...}]``)."""

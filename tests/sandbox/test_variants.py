@@ -9,7 +9,7 @@ import requests
 
 from xero_sandbox.variants import CHOICES
 
-from .helpers import XeroApp
+from .helpers import XeroApp, refresh
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = {"Description": "Work", "Quantity": 1, "UnitAmount": 10, "AccountCode": "200"}
@@ -144,3 +144,15 @@ def test_a_url_past_xeros_length_limit_is_a_plain_404(sandbox, xero):
     assert short.status_code == 200
     too_long = xero.get("Contacts", params={"IDs": ",".join(ids)})
     assert (too_long.status_code, too_long.text) == (404, "The resource you're looking for cannot be found")
+
+
+@pytest.mark.parametrize("variant, revoked", [("revokes", True), ("ignored", False)])
+def test_revoking_a_refresh_token_already_rotated_out(sandbox, variant, revoked):
+    sandbox.set_variants(revoke_rotated=variant)
+    app = XeroApp(sandbox.url)
+    rotated_out = app.tokens["refresh_token"]
+    current = refresh(app.http, sandbox.url, rotated_out).json()["refresh_token"]
+    assert app.http.post(f"{sandbox.url}/connect/revocation", data={"token": rotated_out},
+                         auth=("sandbox-app", "sandbox-secret")).status_code == 200
+    answer = refresh(app.http, sandbox.url, current)
+    assert (answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}) is revoked

@@ -256,8 +256,14 @@ def disconnect():
     if request.form.get("confirm") != connection.organisation_name:
         flash("Type the organisation's name exactly to confirm.", "error")
         return redirect(url_for("xero.disconnect"))
-    red_disconnect.disconnect(connection)
+    problems = red_disconnect.disconnect(connection)
     db.session.commit()
-    flash(f"Disconnected from {connection.organisation_name}. Client links were removed.", "success")
+    if problems:
+        flash(f"Client links to {connection.organisation_name} were removed here, but " + " ".join(problems)
+              + " In Xero, check Settings, Connected apps and disconnect BrightManager there if it is still listed.",
+              "warning")
+    else:
+        flash(f"Disconnected from {connection.organisation_name}: Xero removed the connection and revoked "
+              "BrightManager's access. Client links were removed.", "success")
     return redirect(url_for("xero.index"))
 
