@@ -3,8 +3,11 @@
 The schema is built once per test session through the Alembic migrations, exactly as in
 production; after each test every table is emptied.
 """
+import atexit
 import os
 import re
+import signal
+from functools import partial
 from unittest import mock
 
 from pathlib import Path
@@ -36,11 +39,30 @@ def _fresh_database_url(tmp_path_factory):
     return url
 
 
+# Signals that end a test session without its finalizers: mutmut's CPU limit (SIGXCPU, then
+# SIGKILL a second later) and a plain kill. SIGKILL itself cannot be caught.
+ENDING_SIGNALS = (signal.SIGXCPU, signal.SIGTERM)
+
+
 @pytest.fixture(scope="session")
 def instance_path(tmp_path_factory):
+    """The session's instance folder; the embedded Redis started in it is stopped however the session ends:
+    at its end, at exit (a run ended by os._exit or sys.exit) and on SIGXCPU/SIGTERM."""
     path = tmp_path_factory.mktemp("instance")
+    stop = partial(_stop_embedded_redis, path / "redis.db")
+    atexit.register(stop)
+    previous = {number: signal.signal(number, partial(_stop_then_die, stop)) for number in ENDING_SIGNALS}
     yield str(path)
-    _stop_embedded_redis(path / "redis.db")
+    stop()
+    atexit.unregister(stop)
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+
+
+def _stop_then_die(stop, number, _frame):
+    stop()
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
 
 
 def _stop_embedded_redis(dbfile):
