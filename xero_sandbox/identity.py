@@ -108,7 +108,7 @@ def token():
     pkce = grant_type == "authorization_code" and bool(request.form.get("code_verifier"))
     app = oauth.authenticate_client(current().store, client_id, secret, secret_optional=pkce)
     if grant_type == "authorization_code":
-        body = oauth.exchange_code(current(), request.form, app)
+        body = oauth.exchange_code(current(), request.form, app, with_secret=secret is not None)
     elif grant_type == "refresh_token":
         body = oauth.refresh(current(), request.form, app)
     elif grant_type == "client_credentials":

@@ -80,9 +80,16 @@ def _pkce_ok(challenge, verifier):
     return hmac.compare_digest(_b64(digest), challenge)
 
 
-def exchange_code(sandbox, form, app):
-    """Tokens for an authorization code (single use, bound to client, redirect URI and PKCE)."""
+def exchange_code(sandbox, form, app, with_secret=False):
+    """Tokens for an authorization code (single use, bound to client, redirect URI and PKCE).
+
+    Under the ``pkce_with_secret`` refusals an app that sends its secret may not send a
+    code_verifier too (refused before the code is used), and its code is taken without one.
+    """
     store = sandbox.store
+    refusal = sandbox.variants["pkce_with_secret"] if with_secret else "accepted"
+    if refusal != "accepted" and form.get("code_verifier"):
+        raise oauth_error(refusal)
     with store.transaction():
         code = store.get("code", form.get("code", ""))
         if code is None or code["client_id"] != app["client_id"]:
@@ -90,7 +97,8 @@ def exchange_code(sandbox, form, app):
         store.delete("code", form["code"])
     if code["expires_ms"] < sandbox.clock.now_ms() or code["redirect_uri"] != form.get("redirect_uri"):
         raise oauth_error("invalid_grant")
-    if code["code_challenge"] and not _pkce_ok(code["code_challenge"], form.get("code_verifier")):
+    if code["code_challenge"] and refusal == "accepted" and not _pkce_ok(code["code_challenge"],
+                                                                         form.get("code_verifier")):
         raise oauth_error("invalid_grant")
     grant = secrets.token_hex(16)
     return _token_response(sandbox, app, code["user"], code["scope"], grant,

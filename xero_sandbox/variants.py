@@ -24,6 +24,10 @@ CHOICES = {
     # Revoking a refresh token a refresh has already rotated out: it revokes the whole token set,
     # or it is taken as an unknown token (200, nothing revoked), as RFC 7009 allows.
     "revoke_rotated": ("revokes", "ignored"),
+    # A code exchange carrying both the client secret and a PKCE code_verifier: accepted, or
+    # refused with that OAuth error before the code is used (PKCE kept to apps without a secret),
+    # the same code then taken with the secret alone.
+    "pkce_with_secret": ("accepted", "invalid_grant", "invalid_request"),
 }
 DEFAULTS = {name: values[0] for name, values in CHOICES.items()}
 

@@ -30,6 +30,8 @@ MAX_URL_LENGTH = 2040
 XERO_API = "https://api.xero.com/api.xro/2.0"
 OFFLINE_TEXT = "offline"  # "The Organisation is offline", "... currently offline for maintenance" (XERO-NOTES §8)
 OFFLINE_PAUSE = 300  # seconds to stop for when Xero is unavailable and does not say for how long
+# What a Xero that keeps PKCE to apps without a secret may answer a code exchange carrying both.
+PKCE_REFUSALS = ("invalid_grant", "invalid_request", "unsupported_grant_type")
 MAX_RATE_LIMIT_WAIT = 600  # seconds one call may spend waiting out 429s before the run stops instead
 
 
@@ -54,8 +56,16 @@ class XeroAuthError(XeroError):
     """The token or the organisation's connection is no longer accepted (401/403)."""
 
 
-class InvalidGrant(XeroAuthError):
-    """Xero refused the refresh token: the integration must be reconnected."""
+class TokenRefused(XeroAuthError):
+    """Xero's token endpoint refused the request; ``error`` is its OAuth error code."""
+
+    def __init__(self, message, error):
+        super().__init__(message, 400)
+        self.error = error
+
+
+class InvalidGrant(TokenRefused):
+    """Xero refused the grant (a refresh token, an authorization code): reconnect, or start again."""
 
 
 class TenantNotConnected(XeroAuthError):
@@ -268,9 +278,22 @@ class XeroClient:
         return url
 
     def exchange_code(self, code, redirect_uri, code_verifier):
-        """Swap an authorization code for a token set (dict with access and refresh tokens)."""
-        return self._token_call(grant_type="authorization_code", code=code,
-                                redirect_uri=redirect_uri, code_verifier=code_verifier)
+        """Swap an authorization code for a token set (dict with access and refresh tokens).
+
+        PKCE goes with the client secret; a Xero that refuses the two together for an app with a
+        secret is asked once more without the code_verifier, and the log says so.
+        """
+        try:
+            return self._token_call(grant_type="authorization_code", code=code,
+                                    redirect_uri=redirect_uri, code_verifier=code_verifier)
+        except TokenRefused as exc:
+            if exc.error not in PKCE_REFUSALS:
+                raise
+            log.warning("Xero refused the code exchange with PKCE and the client secret (%s); "
+                        "trying once more with the client secret alone", exc.error)
+        tokens = self._token_call(grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
+        log.warning("Xero took the code exchange without PKCE (the client secret alone)")
+        return tokens
 
     def refresh_token(self, refresh_token):
         """Swap a refresh token for a new token set; raises InvalidGrant when Xero refuses it."""
@@ -283,8 +306,8 @@ class XeroClient:
             return dict(self.http.fetch_token(self.urls.token, timeout=self.timeout, **form))
         except OAuthError as exc:
             if exc.error == "invalid_grant":
-                raise InvalidGrant("Xero no longer accepts this integration's authorisation.", 400) from exc
-            raise XeroAuthError(f"Xero refused the sign-in: {exc.error}.", 400) from exc
+                raise InvalidGrant("Xero no longer accepts this integration's authorisation.", exc.error) from exc
+            raise TokenRefused(f"Xero refused the sign-in: {exc.error}.", exc.error) from exc
         except requests.RequestException as exc:
             raise XeroUnavailable(f"Xero's sign-in service could not be reached ({exc.__class__.__name__}).") from exc
 

@@ -9,7 +9,8 @@ import requests
 
 from xero_sandbox.variants import CHOICES
 
-from .helpers import XeroApp, refresh
+from .conformance import validating_session
+from .helpers import XeroApp, authorize, exchange, pkce_pair, refresh
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE = {"Description": "Work", "Quantity": 1, "UnitAmount": 10, "AccountCode": "200"}
@@ -156,3 +157,16 @@ def test_revoking_a_refresh_token_already_rotated_out(sandbox, variant, revoked)
                          auth=("sandbox-app", "sandbox-secret")).status_code == 200
     answer = refresh(app.http, sandbox.url, current)
     assert (answer.status_code == 400 and answer.json() == {"error": "invalid_grant"}) is revoked
+
+
+@pytest.mark.parametrize("refusal", ["invalid_grant", "invalid_request"])
+def test_a_code_exchange_with_secret_and_verifier_refused_before_the_code_is_used(sandbox, refusal):
+    verifier, challenge = pkce_pair()
+    http = validating_session()
+    code = authorize(sandbox.url, challenge=challenge)["code"]
+    sandbox.set_variants(pkce_with_secret=refusal)
+    assert exchange(http, sandbox.url, code, verifier=verifier).json() == {"error": refusal}
+    assert exchange(http, sandbox.url, code).status_code == 200  # the secret alone, the code still unused
+    sandbox.set_variants(pkce_with_secret="accepted")
+    code = authorize(sandbox.url, challenge=challenge)["code"]
+    assert exchange(http, sandbox.url, code).json() == {"error": "invalid_grant"}  # by default the verifier is due

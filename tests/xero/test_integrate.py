@@ -53,3 +53,28 @@ def test_a_list_of_exactly_1000_contacts_is_read_in_one_call(integrate, sandbox)
     db.session.commit()
     sync_organisation(trigger="test")
     assert sandbox.stats()["calls"]["GET /api.xro/2.0/Contacts"] == 1
+
+
+@pytest.mark.parametrize("refusal", ["accepted", "invalid_grant", "invalid_request"])
+def test_pkce_goes_with_the_secret_and_a_xero_that_refuses_the_two_is_asked_without_the_verifier(
+        integrate, sandbox, caplog, refusal):
+    sandbox.set_variants(pkce_with_secret=refusal)
+    caplog.set_level("WARNING", logger="plugins.xero.api")
+    assert integrate(first_sync=False).status == "connected"
+    fell_back = [r.getMessage() for r in caplog.records if "PKCE" in r.getMessage()]
+    if refusal == "accepted":  # the sandbox checked the verifier: the code was issued for its challenge
+        assert fell_back == []
+    else:
+        assert fell_back == [f"Xero refused the code exchange with PKCE and the client secret ({refusal}); trying "
+                             "once more with the client secret alone",
+                             "Xero took the code exchange without PKCE (the client secret alone)"]
+
+
+def test_a_code_refused_for_another_reason_is_asked_for_once_more_and_then_reported(admin, xero_user, sandbox):
+    start = admin.get("/tools/integrations/xero/connect")
+    callback = xero_user.allow_access(start.headers["Location"])
+    sandbox.advance_clock(10 * 60)  # the code has expired: the fallback cannot save it
+    sandbox.reset_stats()
+    page = html(admin.get(callback, follow_redirects=True))
+    assert "Xero refused the sign-in" in page and "Start again with Integrate with Xero" in page
+    assert sandbox.stats()["calls"]["POST /connect/token"] == 2
