@@ -198,9 +198,10 @@ def xero_date(value):
 
 
 class Page(list):
-    """One page of records from Xero; ``server_time`` is Xero's clock when it answered (or None)."""
+    """One page of records from Xero; ``server_time`` is Xero's clock when it answered, ``page_size``
+    and ``item_count`` what its ``pagination`` says (each None when Xero did not say)."""
 
-    server_time = None
+    server_time = page_size = item_count = None
 
 
 def _server_time(body):
@@ -208,6 +209,11 @@ def _server_time(body):
         return xero_date(body.get("DateTimeUTC"))
     except (ValueError, TypeError, OverflowError):
         return None
+
+
+def _whole(value):
+    """``value`` if it is a whole number (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class Pacer:
@@ -359,9 +365,10 @@ class XeroClient:
             body = self.get(path, {**(params or {}), "page": page, "pageSize": page_size}, modified_since)
             records = Page(body.get(key) or [])
             records.server_time = _server_time(body)
-            yield records
             pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
             page_count, size = pagination.get("pageCount"), pagination.get("pageSize")
+            records.page_size, records.item_count = _whole(size), _whole(pagination.get("itemCount"))
+            yield records
             if isinstance(page_count, int) and not isinstance(page_count, bool):
                 last = page >= page_count
             else:

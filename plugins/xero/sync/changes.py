@@ -4,12 +4,22 @@ Xero reads If-Modified-Since to the second and does not say whether it means "at
 "after" (XERO-NOTES §2), so the pull asks from a second before the watermark and leaves out what
 the last pull already took. Pages are read in the order of the record's id, which no change
 moves, so a record cannot slip from an unread page to a read one while the pull goes on.
+
+A sync's own writes come back to the next pull as changes (its echo). When they would fill more
+than a page, ``past_own_writes`` asks Xero once whether anything else changed and, if nothing
+did, moves the watermark past them.
 """
+from collections import Counter
 from datetime import timedelta, timezone
 
-from ..api import xero_date
+from sqlalchemy import select
+
+from bm.extensions import db
+
+from ..api import PAGE_SIZE, xero_date
 
 OVERLAP = timedelta(seconds=1)
+SECOND = timedelta(seconds=1)
 
 
 class ChangedSince:
@@ -26,27 +36,28 @@ class ChangedSince:
         self.xero, self.endpoint, self.id_field = xero, endpoint, id_field
         self.params, self.since = params, since
         self.newest = self.started = None
+        self.page_size = PAGE_SIZE
         self.seen = set()
+        self.per_second = Counter()  # records read in each of the last seconds up to the newest
 
     def pages(self):
         asked = (self.since - OVERLAP).replace(tzinfo=timezone.utc) if self.since else None
         params = {**self.params, "order": f"{self.id_field} ASC"}
-        for page in self.xero.pages(self.endpoint, self.endpoint, params, modified_since=asked):
+        for number, page in enumerate(self.xero.pages(self.endpoint, self.endpoint, params, modified_since=asked)):
             if self.started is None and page.server_time is not None:
                 self.started = page.server_time.replace(tzinfo=None)
+            if number == 0:
+                self.page_size = page.page_size or self.page_size
             yield [record for record in page if self._new(record)]
 
     def _new(self, record):
         if not isinstance(record, dict):
             return True  # the caller reports what it cannot use
-        record_id = record.get(self.id_field)
+        record_id, updated = record.get(self.id_field), _updated(record)
         if record_id in self.seen:
             return False
-        try:
-            updated = xero_date(record.get("UpdatedDateUTC"))
-        except (ValueError, TypeError, OverflowError):
-            updated = None
-        updated = updated.replace(tzinfo=None) if updated else None
+        if updated is not None:
+            self._tally(updated)
         if updated is not None and self.since is not None and updated <= self.since:
             return False
         if record_id:
@@ -55,8 +66,71 @@ class ChangedSince:
             self.newest = max(filter(None, (self.newest, updated)))
         return True
 
+    def _tally(self, updated):
+        self.per_second[_second(updated)] += 1
+        if len(self.per_second) > 64:
+            keep = _second(max(filter(None, (self.newest, updated)))) - 2 * SECOND
+            self.per_second = Counter({moment: count for moment, count in self.per_second.items() if moment >= keep})
+
     @property
     def watermark(self):
         """The watermark for the next pull (``since`` when nothing newer was read)."""
         newest = min(filter(None, (self.newest, self.started))) if self.newest else None
         return max(filter(None, (self.since, newest)), default=None)
+
+    def past_own_writes(self, known):
+        """The watermark moved past the sync's own writes when nothing else changed, else ``watermark``.
+
+        ``known(moment)`` returns ``{id: UpdatedDateUTC}`` (naive UTC) of the records updated at
+        or after ``moment`` as the sync last read or wrote them. Asked from the second after the
+        newest change the pull read (a second no record read is in, so "at or after" and "after"
+        read it alike), Xero counts every record changed since (``pagination.itemCount``); the
+        pull read everything changed before it began, so if that count is what the sync wrote
+        and the newest page of them is as the sync left it, nothing else changed and the
+        watermark moves to the newest write (not past Xero's clock). An edit in Xero during the
+        sync adds a record to the count (one the pull read, or any other), or moves one the sync
+        wrote to the front of the list: the watermark stays and the next pull reads it all.
+        Not seen: an edit to a record this sync wrote, made while the sync was still writing and
+        older than a page of its later writes. Nothing is asked when the next pull would read a
+        page or less anyway, or when the pull's newest change is too close to its start to
+        leave a second between them.
+        """
+        watermark = self.watermark
+        if self.started is None:
+            return watermark
+        after_read = _second(self.newest or self.since or self.started - 2 * SECOND) + SECOND
+        if after_read + SECOND >= _second(self.started):
+            return watermark
+        records = known(after_read)
+        overlap = sum(count for moment, count in self.per_second.items() if moment >= _second(watermark - OVERLAP))
+        if len(records) + overlap <= self.page_size:
+            return watermark
+        page = next(iter(self.xero.pages(self.endpoint, self.endpoint, {**self.params, "order": "UpdatedDateUTC DESC"},
+                                         modified_since=after_read.replace(tzinfo=timezone.utc))))
+        if page.item_count != len(records) or page.server_time is None:
+            return watermark
+        if any(not isinstance(record, dict) or records.get(record.get(self.id_field)) != _updated(record)
+               for record in page):
+            return watermark
+        return max(watermark, min(max(records.values()), page.server_time.replace(tzinfo=None)))
+
+
+def as_last_answered(id_column, updated_column, *where):
+    """``known`` for ``past_own_writes`` from a local copy that keeps what Xero last answered."""
+    def known(moment):
+        return dict(db.session.execute(select(id_column, updated_column).where(updated_column >= moment, *where)).all())
+
+    return known
+
+
+def _second(moment):
+    return moment.replace(microsecond=0)
+
+
+def _updated(record):
+    """A record's UpdatedDateUTC as naive UTC, or None when it has none or it cannot be read."""
+    try:
+        updated = xero_date(record.get("UpdatedDateUTC"))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return updated.replace(tzinfo=None) if updated else None

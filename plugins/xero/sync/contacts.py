@@ -14,7 +14,7 @@ from ..api import BATCH_SIZE, any_of, url_sized, xero_date
 from ..models import ContactLink, OutboxEntry, XeroContact
 from ..outbox import done, finish_unsent, open_entry, refuse, unsent, waiting_ids
 from . import batches
-from .changes import ChangedSince
+from .changes import ChangedSince, as_last_answered
 from .fields import SYNCED_FIELDS, client_values, contact_body, practice_values
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def store_contacts(tenant_id, contacts, run):
 def pull_contacts(xero, connection, run):
     """Bring the contacts changed in Xero since the last sync into the local copy, a page at a time.
 
-    :return: the ids of linked contacts that changed in Xero.
+    :return: the ids of linked contacts that changed in Xero, and the pull (a ``ChangedSince``).
     """
     changes = ChangedSince(xero, "Contacts", "ContactID", {"includeArchived": "true"},
                            connection.contacts_modified_since)
@@ -82,7 +82,15 @@ def pull_contacts(xero, connection, run):
         db.session.commit()
     connection.contacts_modified_since = changes.watermark
     db.session.commit()
-    return changed_links
+    return changed_links, changes
+
+
+def skip_own_writes(connection, changes):
+    """Move the contacts watermark past what this sync wrote to Xero, if nothing else changed there
+    (the local copy keeps the UpdatedDateUTC of every answer to a write)."""
+    connection.contacts_modified_since = changes.past_own_writes(as_last_answered(
+        XeroContact.contact_id, XeroContact.updated_date_utc, XeroContact.tenant_id == connection.tenant_id))
+    db.session.commit()
 
 
 def fetch_contacts(xero, tenant_id, contact_ids, run):

@@ -161,13 +161,14 @@ def run_link_recovery(xero, connection_id, redis, run_id, by_code=False, lock_se
 
 def _full_sync(xero, connection, recorder):
     recorder.phase("Fetching contacts from Xero", 10)
-    changed_contacts = contacts.pull_contacts(xero, connection, recorder)
+    changed_contacts, pull = contacts.pull_contacts(xero, connection, recorder)
     recorder.phase("Updating linked clients", 50)
     contacts.sync_linked(xero, connection.tenant_id, changed_contacts,
                          contacts.linked_clients_waiting(connection.tenant_id), recorder)
     if integration_settings().client_sync_enabled:
         recorder.phase("Creating new clients in Xero", 75)
         contacts.push_new_clients(xero, connection.tenant_id, recorder)
+    contacts.skip_own_writes(connection, pull)
     invoices.sync_invoices(xero, connection, recorder)
     recorder.phase("Matching Xero customers with clients", 90)
     recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))

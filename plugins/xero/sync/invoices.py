@@ -32,7 +32,7 @@ from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, BaselineInvoice, ContactLi
 from ..outbox import (done, in_flight, refuse, release, retry_all_refused, retry_refused, unsent,
                       waiting_entry)
 from . import batches
-from .changes import ChangedSince
+from .changes import ChangedSince, as_last_answered
 from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
 from .contacts import mark_customers, naive_utc
 from .tax_rates import decimal_or_none, rate_of, store_tax_rates, tax_type_for
@@ -130,6 +130,15 @@ def pull_invoices(xero, connection, run):
         # The pull has just linked what Xero made of interrupted batches (invoices by Reference,
         # payments by amount and date): settle them before anything is sent again.
         batches.settle_interrupted(xero, tenant_id, [NEW_INVOICES, NEW_PAYMENTS], run)
+    return changes
+
+
+def skip_own_writes(connection, changes):
+    """Move the invoices watermark past what this sync wrote to Xero, if nothing else changed there
+    (an invoice's link keeps the UpdatedDateUTC of Xero's last answer)."""
+    connection.invoices_modified_since = changes.past_own_writes(as_last_answered(
+        InvoiceLink.xero_invoice_id, InvoiceLink.xero_updated_at, InvoiceLink.tenant_id == connection.tenant_id))
+    db.session.commit()
 
 
 def changed_invoices_query(with_lines):
@@ -627,15 +636,17 @@ NEW_PAYMENTS = batches.RecordKind("payment-create", "Payments", take_answers=_an
 
 
 def sync_invoices(xero, connection, run):
-    """The invoice part of a sync: pull (always, for customers), then push invoices and payments."""
+    """The invoice part of a sync: pull (always, for customers), then push invoices and payments,
+    then move the watermark past what was pushed if nothing else changed."""
     run.phase("Fetching invoices from Xero", 80)
-    pull_invoices(xero, connection, run)
+    pull = pull_invoices(xero, connection, run)
     if sync_start(connection.tenant_id) is not None:
         import_for_newly_linked_contacts(xero, connection.tenant_id, run)
         run.phase("Sending invoices to Xero", 85)
         push_invoices(xero, connection.tenant_id, run)
         run.phase("Sending payments to Xero", 88)
         push_payments(xero, connection.tenant_id, run)
+    skip_own_writes(connection, pull)
 
 
 def retry_refused_invoices():
