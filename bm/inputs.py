@@ -31,6 +31,13 @@ def day(text):
     return value if EARLIEST_DATE <= value <= LATEST_DATE else None
 
 
+def key_text(text, max_length):
+    """Return ``text`` if it can be a stored key of a ``max_length`` column (printable, no NUL,
+    not longer), else None: a lookup by it then finds nothing instead of failing."""
+    text = str(text if text is not None else "")
+    return text if 0 < len(text) <= max_length and text.isprintable() else None
+
+
 def record_id(text):
     """Parse a query-string id for ``request.args.get(..., type=record_id)``: out of range is absent."""
     number = whole_number(text, minimum=1)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bm import services
 from bm.extensions import db
+from bm.inputs import whole_number
 from bm.jobs import redis_connection
 from bm.models import Client, utcnow
 
@@ -58,10 +59,8 @@ class UndoOutcome:
 
 def clamp_threshold(value):
     """A usable threshold from user input (whole percent, 50 to 100; 95 when unreadable)."""
-    try:
-        return min(100, max(LOWEST_THRESHOLD, int(value)))
-    except (TypeError, ValueError):
-        return DEFAULT_THRESHOLD
+    number = whole_number(value)
+    return DEFAULT_THRESHOLD if number is None else min(100, max(LOWEST_THRESHOLD, number))
 
 
 def bulk_plan(tenant_id, threshold):
@@ -116,7 +115,7 @@ def _strong_suggestions(tenant_id, threshold):
                    Client.archived.is_(False), ~client_linked.exists()))
 
 
-def link_batch(tenant_id, threshold, chosen, use, made_by):
+def link_batch(connection, threshold, chosen, use, made_by):
     """Link the chosen pairs of the plan at ``threshold`` in one LinkBatch, each as Merge would.
 
     :param chosen: ``(contact_id, client_id)`` pairs the user left ticked on the review screen.
@@ -125,6 +124,7 @@ def link_batch(tenant_id, threshold, chosen, use, made_by):
     """
     if use not in SIDES:
         raise LinkRefused("Choose which system's data to keep.")
+    tenant_id = connection.tenant_id
     plan = bulk_plan(tenant_id, threshold)
     planned = {candidate.key: candidate for candidate in plan.pairs}
     left_out = {candidate.key: note for candidate, note in plan.skipped}
@@ -135,7 +135,7 @@ def link_batch(tenant_id, threshold, chosen, use, made_by):
     for key in sorted(set(chosen) - set(left_out), key=lambda key: -planned[key].score if key in planned else 0):
         candidate = planned.get(key)
         if candidate is None:
-            notes.append(_no_longer_planned(tenant_id, key, threshold))
+            notes.append(_no_longer_planned(connection, key, threshold))
             continue
         try:
             with db.session.begin_nested():
@@ -152,12 +152,12 @@ def link_batch(tenant_id, threshold, chosen, use, made_by):
     return batch, linked, notes
 
 
-def _no_longer_planned(tenant_id, key, threshold):
-    contact, client = db.session.get(XeroContact, key[0]), db.session.get(Client, key[1])
+def _no_longer_planned(connection, key, threshold):
+    contact, client = connection.organisation_contact(key[0]), db.session.get(Client, key[1])
     if contact is None or client is None:
         return "A pair on the review screen no longer exists."
     try:
-        check_free(tenant_id, contact, client)
+        check_free(connection.tenant_id, contact, client)
     except LinkRefused as exc:
         return str(exc)
     return f"{contact.name} and {client.name} are no longer a match at {threshold}% or above."

@@ -95,9 +95,10 @@ class ChangeFilters:
     until: date | None = None
 
 
-def runs_query(filters):
-    """Sync runs, newest first, narrowed by state, date range and text in their errors or message."""
-    query = select(SyncRun).order_by(*RUNS_ORDER)
+def runs_query(tenant_id, filters):
+    """The organisation's sync runs, newest first, narrowed by state, date range and text in their
+    errors or message."""
+    query = select(SyncRun).where(SyncRun.tenant_id == tenant_id).order_by(*RUNS_ORDER)
     if filters.state:
         query = query.where(SyncRun.state == filters.state)
     if filters.since:

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from bm.extensions import db
+from bm.inputs import key_text
 from bm.models import FieldChangeColumns, utcnow
 
 
@@ -34,6 +35,21 @@ class XeroConnection(db.Model):
     @property
     def is_connected(self):
         return self.status == "connected"
+
+    def organisation_contact(self, contact_id):
+        """The Xero contact ``contact_id`` of this connection's organisation, or None.
+
+        Every lookup of a contact by an id a user sent goes through here, so a contact an
+        earlier connection's organisation left in the cache can never be linked under this one.
+        """
+        contact_id = key_text(contact_id, XeroContact.contact_id.type.length)
+        return contact_id and db.session.scalar(select(XeroContact).where(
+            XeroContact.contact_id == contact_id, XeroContact.tenant_id == self.tenant_id))
+
+    def organisation_run(self, run_id):
+        """The sync run ``run_id`` of this connection's organisation, or None (never an earlier one's)."""
+        run = db.session.get(SyncRun, run_id)
+        return run if run is not None and run.tenant_id == self.tenant_id else None
 
 
 class XeroSettings(db.Model):

@@ -211,8 +211,10 @@ def finish_authorisation(args):
     """
     pending = session.pop("xero_oauth", None)
     if args.get("error"):
-        raise AuthorisationFailed(f"Xero did not authorise the integration ({args.get('error')}).")
-    if not pending or not args.get("state") or not secrets.compare_digest(args["state"], pending["state"]):
+        raise AuthorisationFailed(f"Xero did not authorise the integration ({args.get('error')[:100]}).")
+    # compared as bytes: compare_digest refuses non-ASCII text, and the state is whatever the address held
+    if not pending or not args.get("state") or not secrets.compare_digest(args["state"].encode(),
+                                                                          pending["state"].encode()):
         raise AuthorisationFailed("The answer from Xero did not match this browser's request. "
                                   "Start again with Integrate with Xero.")
     if not args.get("code"):

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from bm.extensions import db
+from bm.inputs import whole_number
 from bm.jobs import redis_connection
 from bm.models import utcnow
 
@@ -25,12 +26,8 @@ def save_settings(settings, form, connection=None, choices=None):
     (network calls), so nothing is changed until every check has passed.
     """
     values, errors = {"client_sync_enabled": form.get("client_sync_enabled") == "1"}, {}
-    try:
-        minutes = int(form.get("sync_interval_minutes", "15"))
-        if not 0 <= minutes <= 1440:
-            raise ValueError
-        values["sync_interval_minutes"] = minutes
-    except ValueError:
+    values["sync_interval_minutes"] = whole_number(form.get("sync_interval_minutes", "15"), 0, 1440)
+    if values["sync_interval_minutes"] is None:
         errors["sync_interval_minutes"] = "Enter a number of minutes from 0 (off) to 1440."
     if choices is not None:
         invoice_values, invoice_errors = _invoice_settings(form, choices)

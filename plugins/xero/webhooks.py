@@ -8,8 +8,9 @@ def signature_is_valid(raw_body, signature, key):
     """Whether ``signature`` is base64(HMAC-SHA256(key, raw body)), compared in constant time."""
     if not key or not signature:
         return False
-    expected = base64.b64encode(hmac.new(key.encode(), raw_body, hashlib.sha256).digest()).decode()
-    return hmac.compare_digest(expected, signature.strip())
+    expected = base64.b64encode(hmac.new(key.encode(), raw_body, hashlib.sha256).digest())
+    # compared as bytes: compare_digest refuses non-ASCII text, and the header is whatever was sent
+    return hmac.compare_digest(expected, signature.strip().encode())
 
 
 def changed_records(payload, tenant_id):

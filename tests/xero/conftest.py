@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bm.extensions import db
 from bm.jobs import redis_connection
+from bm.testing import Browser
 from bm.worker import run_worker
 from plugins.xero.models import XeroConnection
 from xero_sandbox.server import SandboxServer
@@ -102,6 +103,15 @@ class XeroUser:
     def open(self, url):
         """Follow a link into Xero (an "Open in Xero" deep link) and return the page."""
         return self.http.get(url)
+
+
+@pytest.fixture
+def colleague(app, make_user):
+    """A staff member in a browser of their own, beside ``admin``'s."""
+    make_user("staff@example.com", "staff")
+    browser = Browser(app.test_client())
+    browser.login("staff@example.com")
+    return browser
 
 
 @pytest.fixture

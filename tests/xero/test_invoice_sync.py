@@ -416,7 +416,7 @@ def test_disconnected_integration_says_reconnect(invoicing, admin, sync_now, xer
     assert link_of(invoice) is not None
 
 
-def test_xero_validation_error_is_shown_on_the_invoice(invoicing, admin, sync_now, in_xero):
+def test_xero_validation_error_is_shown_on_the_invoice(invoicing, admin, colleague, sync_now, in_xero):
     invoice = raise_invoice(admin, invoicing)
     in_xero.update_contact(contact_id_of("Riverside Yoga Studio"), ContactStatus="ARCHIVED")
     sync_now()
@@ -424,6 +424,11 @@ def test_xero_validation_error_is_shown_on_the_invoice(invoicing, admin, sync_no
     assert "Xero refused this invoice: The contact &#39;Riverside Yoga Studio&#39; is archived" in page
     assert "Try again" in page
     in_xero.update_contact(contact_id_of("Riverside Yoga Studio"), ContactStatus="ACTIVE")
+    # Retry is an admin's: staff see the refusal but no button, and the server refuses them
+    assert "Try again" not in html(colleague.get(f"/invoices/{invoice.id}"))
+    assert colleague.post(f"{XERO}/invoices/{invoice.id}/retry").status_code == 403
+    sync_now()
+    assert link_of(invoice) is None
     admin.post(f"{XERO}/invoices/{invoice.id}/retry")
     sync_now()
     assert link_of(invoice) is not None

@@ -19,6 +19,8 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from ..connection import active_connection
 
 URL_PREFIX = "/tools/integrations/xero"
+# A contact id that is not one of the connected organisation's contacts (gone, or an earlier organisation's).
+NOT_IN_ORGANISATION = "That Xero contact is not one of {}'s contacts, so nothing was linked."
 TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
 
 

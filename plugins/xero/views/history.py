@@ -1,18 +1,18 @@
 """Tools > Integrations > Xero > Sync history and Preview sync."""
 import uuid
-from datetime import date
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from bm.auth import admin_required
 from bm.extensions import db, htmx
+from bm.inputs import day, record_id
 from bm.jobs import enqueue, redis_connection
 from bm.pagination import paginate
 
 from .. import history, jobs
-from ..models import SyncRun
 from ..oauth import client_for
 from ..sync.preview import preview_sync
 from . import blueprint, connected_only, connection_or_404
@@ -23,18 +23,6 @@ CHANGES_PAGE_SIZE = 50
 PREVIEW_KEEP_SECONDS = 3600
 
 
-def _day(name):
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
-def _number(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 # -- sync history ---------------------------------------------------------------------------------
 
 
@@ -43,9 +31,9 @@ def history_index():
     """Every sync run with its counts, errors and conflicts, filterable by state, dates and error text."""
     connection = connection_or_404()
     filters = history.RunFilters(state=request.args.get("state", "") if request.args.get("state") in
-                                 history.RUN_STATES else "", since=_day("since"), until=_day("until"),
-                                 text=(request.args.get("q") or "").strip())
-    page = paginate(history.runs_query(filters), history.RUNS_ORDER, size=PAGE_SIZE)
+                                 history.RUN_STATES else "", since=day(request.args.get("since")),
+                                 until=day(request.args.get("until")), text=(request.args.get("q") or "").strip())
+    page = paginate(history.runs_query(connection.tenant_id, filters), history.RUNS_ORDER, size=PAGE_SIZE)
     return render_template("xero/history.html", connection=connection, page=page,
                            filters=filters, states=history.RUN_STATES, history=history,
                            days=history.retention_days())
@@ -55,7 +43,7 @@ def history_index():
 def history_run(run_id):
     """One sync run: what it did, its problems and conflicts, and the field changes it made."""
     connection = connection_or_404()
-    run = db.session.get(SyncRun, run_id) or abort(404)
+    run = connection.organisation_run(run_id) or abort(404)
     changes = db.session.scalars(history.changes_query(history.ChangeFilters(run_id=run.id)).limit(100)).all()
     total = db.session.scalar(db.select(db.func.count()).select_from(
         history.changes_query(history.ChangeFilters(run_id=run.id)).order_by(None).subquery()))
@@ -69,11 +57,11 @@ def history_changes():
     connection = connection_or_404()
     filters = history.ChangeFilters(
         record_kind=request.args.get("kind", "") if request.args.get("kind") in ("client", "invoice") else "",
-        record_id=_number("record_id"), record=(request.args.get("record") or "").strip(),
+        record_id=request.args.get("record_id", type=record_id), record=(request.args.get("record") or "").strip(),
         field=request.args.get("field", ""),
         source=request.args.get("side", "") if request.args.get("side") in history.SIDES else "",
-        conflict=request.args.get("conflict") == "1", run_id=_number("run"),
-        since=_day("since"), until=_day("until"))
+        conflict=request.args.get("conflict") == "1", run_id=request.args.get("run", type=record_id),
+        since=day(request.args.get("since")), until=day(request.args.get("until")))
     page = paginate(history.changes_query(filters), history.CHANGES_ORDER, size=CHANGES_PAGE_SIZE)
     return render_template("xero/history_changes.html", connection=connection,
                            page=page, filters=filters, names=history.record_names(page.items), history=history,
@@ -93,6 +81,7 @@ def _record_title(filters):
 
 
 @bp.route("/preview", methods=["POST"])
+@admin_required
 @connected_only
 def preview_start():
     """Queue a Preview sync (Xero reads only) and show its progress."""
@@ -106,6 +95,7 @@ def preview_start():
 
 
 @bp.route("/preview/<job_id>")
+@admin_required
 def preview_show(job_id):
     """A Preview sync: its progress bar while it runs (polled by htmx), then what the next sync would do."""
     connection = connection_or_404()

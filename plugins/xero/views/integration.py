@@ -14,14 +14,14 @@ from bm.pagination import paginate
 from .. import disconnect as red_disconnect, jobs, merging, oauth, settings_form
 from ..api import XeroError, XeroUrls
 from ..config import setting
-from ..models import ContactLink, SyncRun, XeroConnection, XeroContact
+from ..models import ContactLink, XeroConnection
 from ..connection import active_connection, integration_settings
 from ..outbox import open_entry
 from ..sync import invoices as invoice_sync, tax_rates
 from ..sync.engine import latest_run
 from ..sync.restore import archived_links
 from ..sync.suggestions import UNLINKED_ORDER, suggestions_for, unlinked_customers_query
-from . import blueprint, connected_only, connection_or_404
+from . import NOT_IN_ORGANISATION, blueprint, connected_only, connection_or_404
 
 bp = blueprint("xero", __name__)
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def sync_now():
 @bp.route("/runs/<int:run_id>")
 def run_status(run_id):
     """The progress bar of a sync run (polled by htmx until the run ends, then its summary)."""
-    run = db.session.get(SyncRun, run_id) or abort(404)
+    run = connection_or_404().organisation_run(run_id) or abort(404)
     response = current_app.make_response(render_template("xero/_run.html", run=run))
     if htmx and run.state not in ("queued", "running"):
         response.status_code = 286  # tells htmx to stop polling
@@ -122,7 +122,10 @@ def run_status(run_id):
 def create_client(contact_id):
     """Create a practice client from a Xero contact and link them (Create in BrightManager)."""
     connection = connection_or_404()
-    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    contact = connection.organisation_contact(contact_id)
+    if contact is None:
+        flash(NOT_IN_ORGANISATION.format(connection.organisation_name), "error")
+        return redirect(url_for("xero.index"))
     try:
         client = merging.create_from_contact(connection.tenant_id, contact)
         db.session.commit()
@@ -150,7 +153,10 @@ def link_existing(client_id, contact_id):
     """Link a client to the Xero contact that already holds its name (one click from the client file)."""
     connection = connection_or_404()
     client = db.session.get(Client, client_id) or abort(404)
-    contact = db.session.get(XeroContact, contact_id) or abort(404)
+    contact = connection.organisation_contact(contact_id)
+    if contact is None:
+        flash(NOT_IN_ORGANISATION.format(connection.organisation_name), "error")
+        return redirect(url_for("clients.show", client_id=client.id))
     try:
         merging.merge(connection.tenant_id, contact, client, "xero")
         db.session.commit()
@@ -236,6 +242,7 @@ def open_invoice(xero_invoice_id):
 
 
 @bp.route("/invoices/<int:invoice_id>/retry", methods=["POST"])
+@admin_required
 def retry_invoice(invoice_id):
     """Send an invoice (and its payments) that Xero refused again on the next sync."""
     connection_or_404()

@@ -4,13 +4,15 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from bm import services
+from bm.auth import admin_required
 from bm.extensions import db
+from bm.inputs import record_id, whole_number
 from bm.models import Client
 
 from .. import bulk_linking, jobs, merging
-from ..models import LinkBatch, XeroContact
+from ..models import LinkBatch
 from ..sync.fields import FIELD_LABELS, SYNCED_FIELDS, client_values, practice_values
-from . import blueprint, connection_or_404
+from . import NOT_IN_ORGANISATION, blueprint, connection_or_404
 
 bp = blueprint("xero_linking", __name__)
 
@@ -25,8 +27,11 @@ def batches_to_undo(tenant_id):
 def merge(contact_id):
     """Show both records side by side (GET), then link them keeping the chosen values (POST)."""
     connection = connection_or_404()
-    contact = db.session.get(XeroContact, contact_id) or abort(404)
-    client = db.session.get(Client, request.values.get("client_id", type=int) or 0)
+    contact = connection.organisation_contact(contact_id)
+    if contact is None:
+        flash(NOT_IN_ORGANISATION.format(connection.organisation_name), "error")
+        return redirect(url_for("xero.index"))
+    client = db.session.get(Client, request.values.get("client_id", type=record_id) or 0)
     if client is None:
         flash("Choose the practice client to merge with.", "error")
         return redirect(url_for("xero.index"))
@@ -47,6 +52,7 @@ def merge(contact_id):
 
 
 @bp.route("/link-all")
+@admin_required
 def review_bulk():
     """The review screen of "Link all at N% or above": every pair it would link, and why."""
     connection = connection_or_404()
@@ -56,6 +62,7 @@ def review_bulk():
 
 
 @bp.route("/link-all", methods=["POST"])
+@admin_required
 def link_all():
     """Link the pairs left ticked on the review screen in one batch that can be undone."""
     connection = connection_or_404()
@@ -65,7 +72,7 @@ def link_all():
         flash("Tick at least one pair to link.", "error")
         return redirect(url_for("xero_linking.review_bulk", threshold=threshold))
     try:
-        batch, linked, notes = bulk_linking.link_batch(connection.tenant_id, threshold, chosen,
+        batch, linked, notes = bulk_linking.link_batch(connection, threshold, chosen,
                                                 request.form.get("use"), current_user.email)
         db.session.commit()
     except merging.LinkRefused as exc:
@@ -81,7 +88,8 @@ def link_all():
 
 def _pair(value):
     contact_id, _, client_id = value.partition("|")
-    return (contact_id, int(client_id)) if contact_id and client_id.isdigit() else None
+    client_id = whole_number(client_id, minimum=1)
+    return (contact_id, client_id) if contact_id and client_id is not None else None
 
 
 def _linked_message(batch, linked, use):
@@ -93,6 +101,7 @@ def _linked_message(batch, linked, use):
 
 
 @bp.route("/link-all/<int:batch_id>/undo", methods=["POST"])
+@admin_required
 def undo(batch_id):
     """Undo a "Link all" batch: remove its links and revert what it changed."""
     connection = connection_or_404()

@@ -32,6 +32,9 @@ def receive():
     except ValueError:
         log.warning("a signed webhook delivery was not JSON; ignored")
         return Response(status=200)
+    except RecursionError:  # nested deeper than the parser can go: no delivery of Xero's looks like that
+        log.warning("a signed webhook delivery was nested too deeply to read; refused")
+        return Response(status=400)
     if connection is not None and connection.is_connected:
         contact_ids, invoices_changed = changed_records(payload, connection.tenant_id)
         if contact_ids or invoices_changed:
