@@ -26,7 +26,8 @@ class ChangedSince:
     """The records of a Xero list changed since ``since`` (naive UTC; None reads them all).
 
     ``pages()`` yields each page's new records: those updated at or before ``since`` were taken
-    by the pull that set it, and a record read twice in one pull is yielded once. ``watermark``
+    by the pull that set it, and a record read twice in one pull is yielded once. ``received``
+    counts the records read so far, of ``total`` (Xero's ``itemCount``, None if it did not say). ``watermark``
     is what to keep for the next pull: the newest change read, but no later than Xero's clock
     when the first page was read, since a record changed while the pull went on may have landed
     on a page already read.
@@ -35,8 +36,8 @@ class ChangedSince:
     def __init__(self, xero, endpoint, id_field, params, since):
         self.xero, self.endpoint, self.id_field = xero, endpoint, id_field
         self.params, self.since = params, since
-        self.newest = self.started = None
-        self.page_size = PAGE_SIZE
+        self.newest = self.started = self.total = None
+        self.page_size, self.received = PAGE_SIZE, 0
         self.seen = set()
         self.per_second = Counter()  # records read in each of the last seconds up to the newest
 
@@ -47,7 +48,8 @@ class ChangedSince:
             if self.started is None and page.server_time is not None:
                 self.started = page.server_time.replace(tzinfo=None)
             if number == 0:
-                self.page_size = page.page_size or self.page_size
+                self.page_size, self.total = page.page_size or self.page_size, page.item_count
+            self.received += len(page)
             yield [record for record in page if self._new(record)]
 
     def _new(self, record):

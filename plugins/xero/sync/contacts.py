@@ -79,6 +79,7 @@ def pull_contacts(xero, connection, run):
         changed_links.update(db.session.scalars(select(ContactLink.contact_id).where(
             ContactLink.contact_id.in_(ids), ContactLink.archived_at.is_(None))))
         run.count("contacts_pulled", len(ids))
+        run.advance(changes.received, changes.total, "contacts read from Xero", 10, 45)
         db.session.commit()
     connection.contacts_modified_since = changes.watermark
     db.session.commit()
@@ -242,6 +243,7 @@ def push_new_clients(xero, tenant_id, run):
     waiting = list(db.session.scalars(select(OutboxEntry.id).where(
         unsent("client"), OutboxEntry.object_id.not_in(linked)).order_by(OutboxEntry.id)))
     for start in range(0, len(waiting), BATCH_SIZE):
+        run.advance(start, len(waiting), "clients sent to Xero", 50, 80)  # saved with the batch
         # Loaded a batch at a time: each batch's commits would expire a list loaded up front.
         entries = db.session.scalars(select(OutboxEntry).where(
             OutboxEntry.id.in_(waiting[start:start + BATCH_SIZE])).order_by(OutboxEntry.id)).all()

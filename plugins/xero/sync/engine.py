@@ -57,6 +57,13 @@ class RunRecorder:
         self.run.phase, self.run.progress = name, progress
         db.session.commit()
 
+    def advance(self, done, total, what, low, high):
+        """Show how far a step is in records ("4,000 of 10,009 contacts read from Xero") and move the
+        bar from ``low`` towards ``high``. Not committed here: the step's own next commit saves it."""
+        self.run.phase = (f"{done:,} of {total:,} {what}" if total else f"{done:,} {what}")[:64]
+        if total:
+            self.run.progress = low + (high - low) * min(done, total) // total
+
 
 @contextmanager
 def organisation_lock(redis, tenant_id, seconds=LOCK_SECONDS):
@@ -162,16 +169,17 @@ def run_link_recovery(xero, connection_id, redis, run_id, by_code=False, lock_se
 def _full_sync(xero, connection, recorder):
     recorder.phase("Fetching contacts from Xero", 10)
     changed_contacts, pull = contacts.pull_contacts(xero, connection, recorder)
-    recorder.phase("Updating linked clients", 50)
+    recorder.phase("Updating linked clients", 45)
     contacts.sync_linked(xero, connection.tenant_id, changed_contacts,
                          contacts.linked_clients_waiting(connection.tenant_id), recorder)
     if integration_settings().client_sync_enabled:
-        recorder.phase("Creating new clients in Xero", 75)
+        recorder.phase("Creating new clients in Xero", 50)
         contacts.push_new_clients(xero, connection.tenant_id, recorder)
     contacts.skip_own_writes(connection, pull)
     invoices.sync_invoices(xero, connection, recorder)
     recorder.phase("Matching Xero customers with clients", 90)
-    recorder.count("contacts_to_match", suggestions.refresh_suggestions(connection.tenant_id))
+    recorder.count("contacts_to_match", suggestions.refresh_suggestions(
+        connection.tenant_id, lambda done, total: recorder.advance(done, total, "Xero customers matched", 90, 99)))
 
 
 def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, steps):

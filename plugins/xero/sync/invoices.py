@@ -123,6 +123,7 @@ def pull_invoices(xero, connection, run):
         if start is not None:
             _apply_page(tenant_id, usable, run)
         run.count("invoices_pulled", len(usable))
+        run.advance(changes.received, changes.total, "invoices read from Xero", 80, 85)
         db.session.commit()
     connection.invoices_modified_since = changes.watermark
     db.session.commit()
@@ -435,6 +436,7 @@ def push_invoices(xero, tenant_id, run):
             (updates if action == "update" else creates).append((entry, body))
     db.session.commit()
     for start in range(0, len(creates), BATCH_SIZE):
+        run.advance(start, len(creates), "invoices sent to Xero", 85, 88)  # saved with the batch
         batches.send(xero, batches.save(tenant_id, NEW_INVOICES, creates[start:start + BATCH_SIZE]), NEW_INVOICES, run)
     for start in range(0, len(updates), BATCH_SIZE):
         _update_batch(xero, updates[start:start + BATCH_SIZE], run)

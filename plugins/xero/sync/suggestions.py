@@ -1,5 +1,5 @@
 """Working out match suggestions for every unlinked Xero customer (after each sync)."""
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from bm.extensions import db
 from bm.models import Client
@@ -29,7 +29,7 @@ def unlinked_clients_query():
     return select(Client).where(Client.archived.is_(False), Client.id.not_in(linked))
 
 
-def refresh_suggestions(tenant_id):
+def refresh_suggestions(tenant_id, progress=None):
     """Replace the stored suggestions with fresh ones for every unlinked customer.
 
     Contacts are matched a chunk at a time, each chunk's suggestions replaced and committed
@@ -38,10 +38,12 @@ def refresh_suggestions(tenant_id):
     held only while a chunk is saved. Each contact's ranking depends on it alone, so the
     result is the same as matching them all at once.
 
+    :param progress: called as ``progress(done, total)`` before each chunk is committed.
     :return: the number of contacts that got at least one suggestion.
     """
     choices = [client.as_dict() for client in db.session.scalars(unlinked_clients_query())]
-    matched = 0
+    total = db.session.scalar(select(func.count()).select_from(XeroContact).where(*_unlinked_customers(tenant_id)))
+    matched = done = 0
     for contacts in _unlinked_contacts_in_chunks(tenant_id):
         ranked = matching.suggest(contacts, choices, limit=LIMIT)
         by_id = {contact["ContactID"]: contact for contact in contacts}
@@ -53,6 +55,9 @@ def refresh_suggestions(tenant_id):
         db.session.execute(delete(MatchSuggestion).where(MatchSuggestion.contact_id.in_(list(by_id))))
         if rows:
             db.session.execute(MatchSuggestion.__table__.insert(), rows)
+        done += len(contacts)
+        if progress:
+            progress(done, total)
         db.session.commit()
         matched += sum(1 for suggestions in ranked.values() if suggestions)
     unlisted = select(XeroContact.contact_id).where(*_unlinked_customers(tenant_id))
