@@ -28,6 +28,7 @@ def admin_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.bm_admin_only = True  # the hostile-input property checks staff are refused here
     return wrapped
 
 
