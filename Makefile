@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick report mutate clean
+.PHONY: run test bench bench-quick bench-readme report mutate clean
 
 # Quiet: pip's output goes to $(VENV)/install.log and is shown only when the install fails.
 $(STAMP): pyproject.toml
@@ -37,6 +37,10 @@ mutate: $(STAMP)
 # The same benchmarks at tiny sizes (a minute or two): CI runs it so a broken benchmark fails.
 bench-quick: $(STAMP)
 	@$(BIN)/python -m tests.bench --quick
+
+# Writes README's benchmark table from the last make bench (tests/bench/results.json).
+bench-readme: $(STAMP)
+	@$(BIN)/python -m tests.bench.readme
 
 clean:
 	rm -rf $(VENV) var mutants

@@ -9,18 +9,29 @@ counts, which is the honest side to err on.
   integrating, 10,000 new practice clients: the first sync; a sync with nothing changed right
   after it; 100 contacts edited in Xero and 100 linked clients edited in the practice; a sync
   with nothing changed again. Each is set against the fewest calls that could do the job: reads
-  in pages of 1000 (at least one per list), writes in batches of 50.
-- big: an organisation of 100,000 contacts (80,000 customers) against a practice of 1,000
-  unlinked clients: peak RSS and CPU time of the first sync.
+  in pages of 1000 (at least one per list), writes in batches of 50. The same scenario also
+  runs with the sync as it was at ``BEFORE`` (its ``bm`` and ``plugins`` from git), for each
+  row's figure before.
+- big: the first sync of an organisation of 100,000 contacts (80,000 customers) with 20,000
+  practice clients, 10,000 there before integrating (left to matching) and 10,000 added after
+  (created in Xero): calls against the minimum, CPU per 1,000 records, peak RSS, and the
+  matching step's share of the sync's CPU.
+- progress: the first sync of 5,000 contacts and 1,000 new clients, in turns with the progress
+  updates on and off (``RunRecorder.advance`` made to do nothing), twice each: what showing
+  progress costs.
 
-Run it alone with ``python -m tests.bench.bench_sync``.
+Run it alone with ``python -m tests.bench.bench_sync [--quick] [--before REV]``.
 """
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import math
+import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -30,6 +41,9 @@ from tests.bench import support
 
 PAGE, BATCH = 1000, 50
 RSS_GOAL_MIB = 300
+CALLS_GOAL = 1.1  # calls at most 10% above the minimum
+PROGRESS_GOAL = 1.02  # progress updates cost under 2% of the sync's CPU
+BEFORE = "6d7538b"  # main before issue 15's echo, progress and big-sync work
 
 
 @dataclass(frozen=True)
@@ -43,34 +57,82 @@ class Sizes:
     changes: int
     big_contacts: int
     big_customers: int
-    big_clients: int
+    big_matched: int
+    big_new: int
+    progress_contacts: int
+    progress_clients: int
 
 
 FULL = Sizes(contacts=10_000, customers=8_000, invoices=100, new_clients=10_000, changes=100,
-             big_contacts=100_000, big_customers=80_000, big_clients=1_000)
+             big_contacts=100_000, big_customers=80_000, big_matched=10_000, big_new=10_000,
+             progress_contacts=5_000, progress_clients=1_000)
 # `make bench-quick`: still more than a page of contacts and a batch of writes, so every path runs.
 QUICK = Sizes(contacts=1_200, customers=1_000, invoices=20, new_clients=120, changes=10,
-              big_contacts=2_500, big_customers=2_000, big_clients=100)
+              big_contacts=2_500, big_customers=2_000, big_matched=100, big_new=60,
+              progress_contacts=1_100, progress_clients=60)
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Run both scenarios against one sandbox process; return their result rows."""
-    results = []
+def run(quick: bool = False, before: str = BEFORE) -> list[dict]:
+    """Run every scenario against one sandbox process (``calls`` also with the sync at ``before``)."""
     with tempfile.TemporaryDirectory(prefix="bm-bench-sync-") as folder, \
             support.sandbox_process(Path(folder)) as sandbox:
-        for scenario in ("calls", "big"):
-            results += _in_child(scenario, sandbox.url, Path(folder) / scenario, quick)
-    return results
+        work = Path(folder)
+        rows = _in_child("calls", sandbox.url, work / "calls", quick)
+        if before:
+            earlier = _in_child("calls", sandbox.url, work / "calls-before", quick, _code_at(before, work / "before"))
+            rows = _with_before(rows, earlier, before)
+        rows += _in_child("big", sandbox.url, work / "big", quick)
+        runs = {mode: [] for mode in ("on", "off")}
+        for turn in range(1 if quick else 2):
+            for mode in runs:
+                runs[mode] += _in_child(f"progress-{mode}", sandbox.url, work / f"progress-{mode}-{turn}", quick)
+    return rows + [_progress_row(runs)]
 
 
-def _in_child(scenario: str, sandbox_url: str, folder: Path, quick: bool) -> list[dict]:
+def _in_child(scenario: str, sandbox_url: str, folder: Path, quick: bool, code: Path | None = None) -> list[dict]:
+    """Run a scenario in a child process; with ``code``, a folder whose ``bm`` and ``plugins`` it imports."""
     folder.mkdir()
     done = subprocess.run([sys.executable, "-m", "tests.bench.bench_sync", scenario, sandbox_url, str(folder),
                            "quick" if quick else "full"],
-                          cwd=support.ROOT, capture_output=True, text=True)
+                          cwd=code or support.ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(support.ROOT)} if code else None)
     if done.returncode != 0:
         raise RuntimeError(f"bench_sync {scenario} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _code_at(revision: str, folder: Path) -> Path:
+    """A folder with ``bm`` and ``plugins`` as they were at ``revision`` and today's tests and sandbox
+    (run from it, a child imports the app of then and the benchmark of now)."""
+    archive = subprocess.run(["git", "archive", revision, "bm", "plugins"], cwd=support.ROOT, capture_output=True,
+                             check=True).stdout
+    folder.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    for name in ("tests", "xero_sandbox"):
+        (folder / name).symlink_to(support.ROOT / name)
+    return folder
+
+
+def _with_before(rows: list[dict], earlier: list[dict], revision: str) -> list[dict]:
+    """Each row with its figure from the same scenario run with the sync at ``revision``."""
+    then = {row["name"]: row for row in earlier}
+    for row in rows:
+        if row["name"] in then:
+            row["before"], row["before_ratio"] = then[row["name"]]["value"], then[row["name"]]["ratio"]
+            row["before_rev"] = revision
+            row["detail"] = f"{row.get('detail', '')}; at {revision}: {then[row['name']].get('detail', '')}".lstrip("; ")
+    return rows
+
+
+def _progress_row(runs: dict) -> dict:
+    on, off = (min(runs[mode], key=lambda run: run["cpu"]) for mode in ("on", "off"))
+    each = {mode: ", ".join(f"{run['cpu']:.2f}" for run in runs[mode]) for mode in runs}
+    return {"name": f"sync CPU with progress shown, first sync of {on['records']:,} records", "value": round(on["cpu"], 2),
+            "unit": "s", "baseline": round(off["cpu"], 2), "ratio": round(on["cpu"] / off["cpu"], 3),
+            "goal": f"<= {PROGRESS_GOAL} x without", "met": on["cpu"] <= PROGRESS_GOAL * off["cpu"],
+            "detail": f"least of {len(runs['on'])} run(s) each, in turns; without progress {each['off']} s CPU, with {each['on']} s; "
+                      f"wall {on['wall']:.1f} / {off['wall']:.1f} s; {on['updates']} progress updates"}
 
 
 # -- in the child process ---------------------------------------------------------------------
@@ -131,7 +193,8 @@ def _sync(app, sandbox, connection_id):
 def _calls_row(label, calls, minimum, detail=""):
     total = sum(calls.values())
     return {"name": f"Xero calls: {label}", "value": total, "unit": "calls", "baseline": minimum,
-            "ratio": round(total / minimum, 2), "detail": detail or _by_endpoint(calls)}
+            "ratio": round(total / minimum, 2), "goal": f"<= {CALLS_GOAL} x minimum", "met": total <= CALLS_GOAL * minimum,
+            "detail": detail or _by_endpoint(calls)}
 
 
 def _by_endpoint(calls):
@@ -209,46 +272,86 @@ def scenario_calls(sandbox, folder, sizes):
 
 
 def scenario_big(sandbox, folder, sizes):
-    """The first sync of 100,000 contacts: peak RSS and CPU per 1,000 contacts pulled."""
+    """The first sync of 100,000 contacts and 20,000 clients: calls, CPU, peak RSS, matching's share."""
     from bm import services
     from bm.extensions import db
 
-    sandbox.fresh(contacts=sizes.big_contacts, customers=sizes.big_customers)
+    seeded = sandbox.fresh(contacts=sizes.big_contacts, customers=sizes.big_customers)
     app = support.bench_app(folder, sandbox_url=sandbox.url)
     clock = PhaseClock()
     clock.wrap_phases()
     with app.app_context():
-        services.import_clients(support.client_rows(sizes.big_clients))  # before integrating: left for matching
+        services.import_clients(support.client_rows(sizes.big_matched))  # before integrating: left for matching
         db.session.commit()
         connection = support.integrate(app, sandbox.url)
+        services.import_clients(support.client_rows(sizes.big_new, start=sizes.big_matched + 1))  # added to Xero
+        db.session.commit()
         db.session.expire_all()
         rss_before = support.peak_rss_mib()
         run, calls, cpu, wall = _sync(app, sandbox, connection.id)
-        pulled = run.counts.get("contacts_pulled", 0)
+        pulled, created = run.counts.get("contacts_pulled", 0), run.counts.get("contacts_created", 0)
     support.stop_embedded_redis(app)
     peak = support.peak_rss_mib()
+    matching = clock.seconds["refresh_suggestions"]
+    label = f"first sync of {pulled:,} contacts + {sizes.big_matched + sizes.big_new:,} clients"
+    minimum = _pages(pulled) + _pages(seeded.get("invoices", 0)) + math.ceil(sizes.big_new / BATCH)
     return [
-        {"name": f"sync peak RSS, first sync of {pulled:,} contacts", "value": round(peak, 1), "unit": "MiB",
-         "baseline": RSS_GOAL_MIB, "ratio": round(peak / RSS_GOAL_MIB, 2),
+        _calls_row(label, calls, minimum),
+        {"name": f"sync peak RSS, {label}", "value": round(peak, 1), "unit": "MiB",
+         "baseline": RSS_GOAL_MIB, "ratio": round(peak / RSS_GOAL_MIB, 2), "goal": f"< {RSS_GOAL_MIB} MiB",
+         "met": peak < RSS_GOAL_MIB,
          "detail": f"{rss_before:.0f} MiB before the sync (baseline = the goal); {clock.describe()}"},
-        {"name": f"sync CPU per 1,000 records, first sync of {pulled:,}", "value": round(cpu / pulled * 1000, 3),
-         "unit": "s", "baseline": None, "ratio": None,
-         "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall, {sum(calls.values())} calls, "
-                   f"{run.counts.get('contacts_to_match', 0):,} contacts to match against {sizes.big_clients:,} clients"},
+        {"name": f"sync CPU per 1,000 records, {label}", "value": round(cpu / (pulled + created) * 1000, 3),
+         "unit": "s", "baseline": None, "ratio": None, "goal": "reported",
+         "detail": f"{cpu:.1f} s CPU, {wall:.1f} s wall for {pulled:,} contacts read and {created:,} created"},
+        {"name": f"matching share of sync CPU, {label}", "value": round(100 * matching / cpu, 1), "unit": "%",
+         "baseline": None, "ratio": None, "goal": "reported",
+         "detail": f"{matching:.1f} of {cpu:.1f} s CPU matching {run.counts.get('contacts_to_match', 0):,} "
+                   f"customers with suggestions against {sizes.big_matched:,} unlinked clients"},
     ]
+
+
+def scenario_progress(sandbox, folder, sizes, shown):
+    """A first sync with the progress updates on (``shown``) or off: its CPU and wall time."""
+    from bm import services
+    from bm.extensions import db
+    from plugins.xero.sync import engine
+
+    updates = []
+    advance = engine.RunRecorder.advance
+    engine.RunRecorder.advance = (lambda self, *args: (updates.append(args), advance(self, *args))) if shown else (
+        lambda self, *args: None)
+    sandbox.fresh(contacts=sizes.progress_contacts, customers=sizes.progress_contacts // 2)
+    app = support.bench_app(folder, sandbox_url=sandbox.url)
+    with app.app_context():
+        connection = support.integrate(app, sandbox.url)
+        services.import_clients(support.client_rows(sizes.progress_clients))
+        db.session.commit()
+        run, _calls, cpu, wall = _sync(app, sandbox, connection.id)
+        records = run.counts.get("contacts_pulled", 0) + run.counts.get("contacts_created", 0)
+    support.stop_embedded_redis(app)
+    return [{"cpu": cpu, "wall": wall, "records": records, "updates": len(updates)}]
 
 
 def _child(scenario, sandbox_url, folder, size):
     sandbox = support.SandboxAdmin(sandbox_url)
     sizes = QUICK if size == "quick" else FULL
-    rows = {"calls": scenario_calls, "big": scenario_big}[scenario](sandbox, Path(folder), sizes)
+    if scenario.startswith("progress-"):
+        rows = scenario_progress(sandbox, Path(folder), sizes, scenario == "progress-on")
+    else:
+        rows = {"calls": scenario_calls, "big": scenario_big}[scenario](sandbox, Path(folder), sizes)
     print(json.dumps(rows))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5:
+    if len(sys.argv) == 5 and not sys.argv[1].startswith("-"):
         _child(*sys.argv[1:])
     else:
         from tests.bench.__main__ import print_table
 
-        print_table(run(quick="--quick" in sys.argv))
+        parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync")
+        parser.add_argument("--quick", action="store_true", help="tiny sizes, same code paths")
+        parser.add_argument("--before", metavar="REV", default=BEFORE,
+                            help=f"also run the calls scenario with the sync at this git revision (default {BEFORE})")
+        options = parser.parse_args()
+        print_table(run(quick=options.quick, before=options.before))

@@ -73,11 +73,13 @@ class SandboxAdmin:
         return response.json()
 
     def fresh(self, contacts: int = 0, customers: int = 0, invoices: int = 0) -> dict:
-        """The demo state plus generated contacts, with rate limits off and the counts at zero."""
+        """The demo state plus generated contacts, with rate limits off and the counts at zero; the
+        clock then moves on a minute (no organisation is integrated the second it was last changed)."""
         self.admin("POST", "reset")
         self.admin("POST", "limits", {"enabled": False})
         seeded = self.admin("POST", "seed", {"organisation": ORGANISATION, "contacts": contacts,
                                               "customers": customers, "invoices": invoices}) if contacts else {}
+        self.admin("POST", "clock", {"advance_seconds": 60})
         self.admin("POST", "stats/reset")
         return seeded
 
