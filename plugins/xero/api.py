@@ -18,6 +18,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from . import access
+from .pacing import APP_RESERVE, Pacer, SharedPause
 
 log = logging.getLogger(__name__)
 
@@ -216,40 +217,6 @@ def _whole(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class Pacer:
-    """Keeps calls under Xero's per-minute limit using the X-MinLimit-Remaining header.
-
-    Xero counts calls in a fixed window per organisation that starts at a time we cannot see.
-    The pacer notes when a window began (our first call, or the call after which the
-    remaining count went up) and, when the allowance is nearly spent, waits until a minute
-    after that, so the next call falls in a fresh window instead of meeting a 429.
-    """
-
-    def __init__(self, sleep=time.sleep, clock=time.monotonic, reserve=1, margin=1.0):
-        self.sleep, self.clock, self.reserve, self.margin = sleep, clock, reserve, margin
-        self.window_start = self.last_remaining = self.sent_at = None
-
-    def before_call(self):
-        self.sent_at = self.clock()
-        if self.window_start is None or self.sent_at - self.window_start >= 60:
-            self.window_start, self.last_remaining = self.sent_at, None
-
-    def after_response(self, headers):
-        remaining = headers.get("X-MinLimit-Remaining")
-        if remaining is None or not remaining.isdigit():
-            return
-        remaining = int(remaining)
-        if self.last_remaining is not None and remaining > self.last_remaining:
-            self.window_start = self.sent_at  # Xero's window rolled over before this call
-        self.last_remaining = remaining
-        if remaining <= self.reserve:
-            wait = self.window_start + 60 + self.margin - self.clock()
-            if wait > 0:
-                log.info("pacing Xero calls: waiting %.1f s for the next minute's allowance", wait)
-                self.sleep(wait)
-            self.window_start = self.last_remaining = None
-
-
 class XeroClient:
     """Calls Xero for one app and (for the Accounting API) one organisation.
 
@@ -259,18 +226,25 @@ class XeroClient:
         there (refusing one that holds unsaved changes), so no lock or snapshot is held while
         waiting on the network.
     :param on_response: called with the status and headers of every answer (the usage record).
+    :param redis: where the pause in calls for Xero's app-wide minute limit is shared between
+        processes (see pacing.SharedPause); None keeps it to this client.
     """
 
     def __init__(self, client_id, client_secret, base_url=None, tokens=None, tenant_id=None,
-                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep, before_call=None, on_response=None):
+                 timeout=30, retries=4, backoff=1.0, sleep=time.sleep, before_call=None, on_response=None,
+                 redis=None):
         self.urls = XeroUrls.for_base(base_url)
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens, self.tenant_id = tokens, tenant_id
         self.timeout, self.retries, self.backoff, self.sleep = timeout, retries, backoff, sleep
         self.pacer = Pacer(sleep=sleep)
+        self.app_pause = SharedPause(redis, sleep=lambda seconds: self.sleep(seconds))
+        self.app_pacer = Pacer(clock=lambda: self.app_pause.clock(), reserve=APP_RESERVE,
+                               header="X-AppMinLimit-Remaining", hold=self.app_pause.hold)
         self.before_call = before_call or (lambda: None)
         self.on_response = on_response or (lambda status, headers: None)
         self.calls = 0
+        self.day_remaining = None  # the organisation's calls left today, as Xero's last answer said
         self.http = OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_basic")
 
     # -- identity ----------------------------------------------------------------------------
@@ -404,7 +378,9 @@ class XeroClient:
         while True:
             self.before_call()
             headers["Authorization"] = f"Bearer {self.tokens.access_token()}"
+            self.app_pause.wait()
             self.pacer.before_call()
+            self.app_pacer.before_call()
             self.calls += 1
             try:
                 response = self.http.request(method, url, params=params, json=json, headers=headers,
@@ -416,8 +392,12 @@ class XeroClient:
                 attempt += 1
                 continue
             self.on_response(response.status_code, response.headers)
+            day_left = response.headers.get("X-DayLimit-Remaining", "")
+            if day_left.isascii() and day_left.isdigit():
+                self.day_remaining = int(day_left)
             if response.status_code != 429:  # a refusal says when to return in Retry-After
                 self.pacer.after_response(response.headers)
+                self.app_pacer.after_response(response.headers)
             if response.status_code < 400:
                 return response
             if response.status_code in (401, 403):
@@ -469,8 +449,12 @@ class XeroClient:
         # Jitter, so processes refused in the same second do not all come back in the same second.
         wait = retry_after * (1 + random.random() / 10)
         log.info("Xero rate limit (%s): waiting %.1f s", problem, wait)
-        self.sleep(wait)
-        self.pacer.window_start = self.pacer.last_remaining = None
+        if problem.startswith("app"):  # the app-wide minute: every process waits (before its next call)
+            self.app_pause.hold(wait)
+            self.app_pacer.window_start = self.app_pacer.last_remaining = None
+        else:
+            self.sleep(wait)
+            self.pacer.window_start = self.pacer.last_remaining = None
         return wait
 
     def _wait(self, attempt):

@@ -113,7 +113,7 @@ def identity_client():
     _watch_writes()
     return XeroClient(setting("XERO_CLIENT_ID"), setting("XERO_CLIENT_SECRET"), setting("XERO_BASE_URL") or None,
                       timeout=setting("XERO_HTTP_TIMEOUT"), backoff=setting("XERO_HTTP_BACKOFF"),
-                      before_call=_end_clean_transaction)
+                      before_call=_end_clean_transaction, redis=redis_connection())
 
 
 def client_for(connection):

@@ -6,6 +6,7 @@ and keeps the lowest allowance each rate-limit header reported that hour. Hashes
 eight days. Recording is a view of the work, never a reason to fail it: a Redis error is logged.
 """
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,17 @@ for i = 3, #ARGV, 2 do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 """
+
+
+def days_needed(calls, day_left):
+    """A sentence on how many days ``calls`` to Xero take when ``day_left`` remain today, or None if they fit."""
+    if day_left is None or calls <= day_left:
+        return None
+    days = {plan: 1 + math.ceil((calls - day_left) / per_day) for plan, per_day in DAILY_LIMITS.items()}
+    return (f"This sync needs about {calls:,} calls to Xero and Xero allows this organisation {day_left:,} more "
+            "today. It stops when they are used up and carries on by itself each time Xero's day starts again: "
+            f"about {days['Standard']} days in all at {DAILY_LIMITS['Standard']:,} calls a day, or "
+            f"{days['Starter']} on Xero's Starter plan ({DAILY_LIMITS['Starter']:,} a day).")
 
 
 def hour_key(tenant_id, moment):

@@ -2,6 +2,7 @@
 documentation leaves the behaviour open (the sandbox's variants, see xero_sandbox/README.md)."""
 import json
 import re
+from html import unescape
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -11,10 +12,12 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 from sqlalchemy import func, select
 
+from bm import services
 from bm.extensions import db
 from plugins.xero.api import xero_date
 from plugins.xero.models import InvoiceLink, SyncRun, XeroConnection, XeroContact
 from plugins.xero.oauth import client_for
+from plugins.xero.pacing import APP_RESERVE
 from plugins.xero.sync.changes import ChangedSince
 
 from .support import client_named, html, link_of
@@ -201,6 +204,70 @@ def test_429s_are_waited_out_without_using_up_the_retries(integrated, sandbox):
     assert xero.get("Organisation")["Organisations"][0]["Name"] == "Demo Company (UK)"
     assert sandbox.stats()["throttled"] == len(waits) > xero.retries + 1
     assert all(wait != int(wait) for wait in waits)  # jittered, not on the second Xero named
+
+
+# -- 7. Pacing on every limit Xero reports: the app-wide minute is shared through Redis -------------
+
+
+@pytest.fixture
+def two_processes(integrated, sandbox):
+    """Two clients of the organisation, as two worker processes: a pacer each, one Redis, one
+    clock that moves (Xero's with it) when either waits."""
+    sandbox.advance_clock(61)  # a fresh app-wide minute
+    now, waits = [1000.0], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+        sandbox.advance_clock(seconds)
+
+    clients = [client_for(connection()), client_for(connection())]
+    for xero in clients:
+        xero.sleep, xero.app_pause.clock = sleep, lambda: now[0]
+    sandbox.reset_stats()
+    return clients, waits
+
+
+def test_an_app_wide_minute_nearly_spent_holds_the_other_processes_too(two_processes, sandbox):
+    (first, second), waits = two_processes
+    sandbox.set_limits(app_per_minute=APP_RESERVE + 3)
+    for _ in range(3):  # the third answer leaves APP_RESERVE: the pause is noted in Redis
+        first.get("Organisation")
+    assert waits == []
+    second.get("Organisation")  # a process that has not seen the header waits all the same
+    assert waits == [61.0] and sandbox.stats()["throttled"] == 0
+
+
+def test_an_appminute_429_holds_the_other_processes_for_its_retry_after(two_processes, sandbox):
+    (first, second), waits = two_processes
+    first.app_pacer.reserve = -1  # meet the limit rather than pace under it
+    sandbox.set_limits(app_per_minute=2)
+    first.get("Organisation")
+    first.get("Organisation")
+    sleep = first.sleep
+
+    def meanwhile(seconds):  # while the first waits out its 429, the second process calls
+        first.sleep = sleep
+        second.get("Organisation")
+        sleep(seconds)
+
+    first.sleep = meanwhile
+    first.get("Organisation")
+    assert sandbox.stats()["throttled"] == 1  # only the first's: the second waited instead
+    assert 60 <= waits[0] <= 66  # Retry-After (the minute's seconds left), with jitter
+
+
+def test_preview_says_how_many_days_a_sync_beyond_todays_allowance_takes(integrated, admin, queues, sandbox):
+    from .test_preview import preview
+
+    services.import_clients([{"name": f"Daily Plan {n:03d}"} for n in range(120)])
+    db.session.commit()
+    sandbox.set_limits(per_day=sandbox.stats()["per_tenant"][connection().tenant_id.lower()] + 4)
+    page = unescape(preview(admin, queues))
+    # 2 reads (as the preview made) + 3 batches of 50 new clients; 2 calls left after the preview's 2.
+    assert ("This sync needs about 5 calls to Xero and Xero allows this organisation 2 more today. It stops when "
+            "they are used up and carries on by itself each time Xero's day starts again: about 2 days in all at "
+            "5,000 calls a day, or 2 on Xero's Starter plan (1,000 a day).") in page
 
 
 # -- 8. Invoices read only to mark customers are read as summaries -----------------------------------

@@ -5,6 +5,7 @@ watermarks, and invoices of newly linked contacts by id), and the database only 
 contact cache, watermarks, links and outbox stay as they are. Linked pairs are decided by the
 sync's own ``contacts.plan_pair``, so the preview and the sync cannot disagree on who wins.
 """
+import math
 import time
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from bm import services
 from bm.extensions import db
 from bm.models import Client, Invoice, Payment, utcnow
 
-from ..api import xero_date
+from ..api import BATCH_SIZE, xero_date
 from ..history import FIELD_LABELS, as_text, lines_summary, lines_total, payment_text
 from ..models import (APPROVED_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink, InvoiceSyncStart, OutboxEntry,
                       XeroContact, XeroSettings)
@@ -24,6 +25,7 @@ from .contacts import naive_utc, check_contact, linked_clients_waiting, plan_pai
 from .invoice_plan import inbound_action, invoice_outbound, linked_news, payment_decisions, payment_outbound
 from .invoices import (changed_invoices_query, check_invoice, client_linked, known_payment_ids, newly_linked_invoices,
                        our_unanswered_invoice, page_context, payment_linked, practice_values, sent_payments)
+from ..usage import days_needed
 from .tax_rates import tax_type_for
 
 LISTED = 200  # rows kept per section; the counts stay exact
@@ -81,6 +83,10 @@ def preview_sync(xero, connection, progress=lambda phase, percent: None):
     for key in ("new_clients", "pairs", "new_customers", "invoices_in", "invoices_out", "payments_out"):
         result[key] = result[key][:LISTED]
     result["calls"] = xero.calls - calls_before
+    # The sync reads what the preview read, then writes in batches.
+    result["calls_needed"] = result["calls"] + sum(math.ceil(result["counts"][key] / BATCH_SIZE) for key in
+                                                   ("new_clients", "pairs", "invoices_out", "payments_out"))
+    result["notes"] += [note for note in [days_needed(result["calls_needed"], xero.day_remaining)] if note]
     result["seconds"] = round(time.monotonic() - started, 2)
     progress("Done", 100)
     return result
