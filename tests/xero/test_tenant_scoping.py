@@ -1,5 +1,5 @@
 """An organisation connected earlier stays out of the current one: its contacts, left in the
-cache, cannot be linked, and its sync runs are not shown (org A = Demo Company (UK), then B = NZ)."""
+cache, cannot be linked, and its sync runs (and their changes) are not shown (org A = Demo Company (UK), then B = NZ)."""
 import pytest
 from sqlalchemy import func, select
 
@@ -63,7 +63,9 @@ def test_sync_runs_of_the_earlier_organisation_are_not_shown(org_b, admin):
     run_b = db.session.scalar(select(SyncRun).where(SyncRun.tenant_id == connection.tenant_id))
     assert admin.get(f"{XERO}/history/runs/{run_a.id}").status_code == 404
     assert admin.get(f"{XERO}/runs/{run_a.id}").status_code == 404
+    assert admin.get(f"{XERO}/history/changes?run={run_a.id}").status_code == 404
     listed = html(admin.get(f"{XERO}/history"))
     assert f"/history/runs/{run_a.id}\"" not in listed and f"/history/runs/{run_b.id}\"" in listed
     assert admin.get(f"{XERO}/history/runs/{run_b.id}").status_code == 200
     assert admin.get(f"{XERO}/runs/{run_b.id}").status_code == 200
+    assert admin.get(f"{XERO}/history/changes?run={run_b.id}").status_code == 200

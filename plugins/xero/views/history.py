@@ -62,6 +62,8 @@ def history_changes():
         source=request.args.get("side", "") if request.args.get("side") in history.SIDES else "",
         conflict=request.args.get("conflict") == "1", run_id=request.args.get("run", type=record_id),
         since=day(request.args.get("since")), until=day(request.args.get("until")))
+    if filters.run_id is not None and connection.organisation_run(filters.run_id) is None:
+        abort(404)  # an earlier organisation's run, or one the retention removed
     page = paginate(history.changes_query(filters), history.CHANGES_ORDER, size=CHANGES_PAGE_SIZE)
     return render_template("xero/history_changes.html", connection=connection,
                            page=page, filters=filters, names=history.record_names(page.items), history=history,
