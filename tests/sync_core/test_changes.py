@@ -1,27 +1,30 @@
 """Reading what changed in Xero since the last pull (plugins/xero/sync/changes.py)."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from plugins.xero.api import Page
-from plugins.xero.sync.changes import ChangedSince
+from bm.extensions import db
+from plugins.xero.models import OutboxEntry
+from plugins.xero.sync.changes import ChangedSince, as_last_answered
 
 SINCE = datetime(2026, 11, 20, 9, 0, 0)
 
 
-def page(records, server_time=None):
+def page(records, server_time=None, page_size=None, item_count=None):
     made = Page(records)
-    made.server_time = server_time
+    made.server_time, made.page_size, made.item_count = server_time, page_size, item_count
     return made
 
 
 class Listing:
-    """Xero's answer to a paged list, page by page; remembers what was asked."""
+    """Xero's answer to a paged list, page by page (``then``: its answer to the next list asked);
+    remembers what was asked."""
 
-    def __init__(self, *pages):
-        self.answer, self.asked = pages, []
+    def __init__(self, *pages, then=()):
+        self.answers, self.asked = [pages, then], []
 
     def pages(self, path, key, params, modified_since=None):
         self.asked.append((path, key, params, modified_since))
-        yield from self.answer
+        yield from self.answers[len(self.asked) - 1]
 
 
 def contact(contact_id, updated):
@@ -85,3 +88,121 @@ def test_with_nothing_newer_the_watermark_stays():
     assert changed.watermark == SINCE
     _, changed = read(Listing(), since=None)
     assert changed.watermark is None
+
+
+STARTED = datetime(2026, 11, 20, 10, 0, 0, tzinfo=timezone.utc)
+OWN = {"w1": datetime(2026, 11, 20, 9, 30), "w2": datetime(2026, 11, 20, 9, 40), "w3": datetime(2026, 11, 20, 9, 50)}
+
+
+def newest_page(*ids, item_count=3, server_time=datetime(2026, 11, 20, 10, 0, 5, tzinfo=timezone.utc), moved=()):
+    return page([contact(i, (OWN[i] + timedelta(seconds=1 if i in moved else 0)).isoformat()) for i in ids],
+                server_time, item_count=item_count)
+
+
+def after_pull(then=(), read=(("a", "2026-11-20T09:10:00"),), page_size=2, started=STARTED, since=SINCE):
+    """A pull that read ``read`` (each (id, UpdatedDateUTC)) on one page; Xero's answer to the next
+    list asked is ``then``."""
+    listing = Listing(page([contact(*one) for one in read], started, page_size=page_size), then=then)
+    _, changed = read_all(listing, since)
+    return listing, changed
+
+
+def read_all(listing, since):
+    changed = ChangedSince(listing, "Contacts", "ContactID", {"where": "IsCustomer"}, since)
+    for _ in changed.pages():
+        pass
+    return None, changed
+
+
+def own_writes(asked):
+    def known(moment):
+        asked.append(moment)
+        return dict(OWN)
+    return known
+
+
+def test_the_watermark_moves_past_the_syncs_own_writes_when_nothing_else_changed():
+    asked = []
+    listing, changed = after_pull(then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes(asked)) == datetime(2026, 11, 20, 9, 50)
+    assert asked == [datetime(2026, 11, 20, 9, 10, 1)]
+    assert listing.asked[1] == ("Contacts", "Contacts", {"where": "IsCustomer", "order": "UpdatedDateUTC DESC"},
+                                datetime(2026, 11, 20, 9, 10, 1, tzinfo=timezone.utc))
+
+
+def test_the_watermark_moves_no_later_than_xeros_clock():
+    _, changed = after_pull(then=[newest_page("w3", "w2", server_time=datetime(2026, 11, 20, 9, 45,
+                                                                               tzinfo=timezone.utc))])
+    assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 45)
+
+
+def test_the_watermark_never_moves_back():
+    _, changed = after_pull(then=[newest_page("w3", "w2", server_time=datetime(2026, 11, 20, 9, 0,
+                                                                               tzinfo=timezone.utc))])
+    assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 10)
+
+
+def test_any_sign_of_another_change_keeps_the_watermark():
+    for then in ([newest_page("w3", "w2", item_count=4)], [newest_page("w3", "w2", item_count=None)],
+                 [newest_page("w3", "w2", server_time=None)], [newest_page("w3", "w2", moved={"w2"})],
+                 [page(["junk"], STARTED, item_count=3)], [page([contact("x", OWN["w3"].isoformat())], STARTED,
+                                                               item_count=3)]):
+        _, changed = after_pull(then=then)
+        assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 10)
+
+
+def test_nothing_is_asked_when_the_next_pull_reads_a_page_or_less_anyway():
+    listing, changed = after_pull(page_size=4)  # 3 writes, and "a" read in the watermark's second
+    assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 10)
+    assert len(listing.asked) == 1
+
+
+def test_what_the_pull_read_in_the_watermarks_last_second_counts_towards_the_next_page():
+    read = (("a", "2026-11-20T09:00:00"), ("b", "2026-11-20T08:59:59.500"), ("c", "2026-11-20T08:59:58.900"))
+    listing, changed = after_pull(read=read, page_size=4, then=[newest_page("w3", "w2")])
+    assert changed.watermark == SINCE and changed.newest is None
+    assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 50)  # 3 writes + 2 read > 4
+    listing, changed = after_pull(read=read, page_size=5, then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes([])) == SINCE and len(listing.asked) == 1
+
+
+def test_without_xeros_clock_or_a_second_to_spare_nothing_is_asked():
+    asked = []
+    listing, changed = after_pull(started=None, then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes(asked)) == datetime(2026, 11, 20, 9, 10) and asked == []
+    listing, changed = after_pull(read=(("a", "2026-11-20T09:59:58.999"),), then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes(asked)) == datetime(2026, 11, 20, 9, 59, 58, 999000) and asked == []
+    listing, changed = after_pull(read=(("a", "2026-11-20T09:59:57.999"),), then=[newest_page("w3", "w2")])
+    changed.past_own_writes(own_writes(asked))
+    assert asked == [datetime(2026, 11, 20, 9, 59, 58)]
+
+
+def test_with_nothing_read_the_writes_are_asked_from_after_the_watermark():
+    asked = []
+    _, changed = after_pull(read=(), then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes(asked)) == datetime(2026, 11, 20, 9, 50)
+    assert asked == [datetime(2026, 11, 20, 9, 0, 1)]
+
+
+def test_a_first_pull_that_read_nothing_asks_nothing():
+    asked = []
+    _, changed = after_pull(read=(), since=None, then=[newest_page("w3", "w2")])
+    assert changed.past_own_writes(own_writes(asked)) is None and asked == []
+
+
+def test_only_the_last_seconds_read_are_tallied():
+    base = datetime(2026, 11, 20, 9, 0, 0)
+    read = [(f"r{n}", (base + timedelta(seconds=n, milliseconds=250)).isoformat()) for n in range(70)]
+    _, changed = after_pull(read=read, since=None)
+    assert sorted(changed.per_second) == [base + timedelta(seconds=n) for n in range(62, 70)]
+    assert set(changed.per_second.values()) == {1}
+
+
+def test_as_last_answered_reads_the_local_copy(core_db):
+    moment = datetime(2026, 11, 20, 9, 0)
+    rows = [OutboxEntry(kind=kind, object_id=1, state="done", detail={}, updated_at=moment + timedelta(seconds=s))
+            for kind, s in (("client", -1), ("client", 0), ("client", 5), ("invoice", 9))]
+    db.session.add_all(rows)
+    db.session.commit()
+    known = as_last_answered(OutboxEntry.id, OutboxEntry.updated_at, OutboxEntry.kind == "client")
+    assert known(moment) == {rows[1].id: moment, rows[2].id: moment + timedelta(seconds=5)}
