@@ -22,6 +22,8 @@ def response(status, body=None, text=None, headers=None):
     ("/Date(1763629200123)/", datetime(2025, 11, 20, 9, 0, 0, 123000, tzinfo=timezone.utc)),
     ("/Date(1763629200000-0100)/", datetime(2025, 11, 20, 9, 0, tzinfo=timezone.utc)),
     ("/Date(12345)/", datetime(1970, 1, 1, 0, 0, 12, 345000, tzinfo=timezone.utc)),
+    ("/Date(+0000)/", datetime(1970, 1, 1, tzinfo=timezone.utc)),
+    ("/Date(1+0000)/", datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=timezone.utc)),
     ("2026-11-20T09:00:00", datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)),
     ("2026-11-20T09:00:00Z", datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)),
     ("2026-11-20T10:00:00+01:00", datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)),
@@ -158,15 +160,19 @@ def paced(clock, reserve=1, margin=1.0):
     return Pacer(sleep=clock.sleep, clock=clock, reserve=reserve, margin=margin)
 
 
-def test_the_pacer_waits_for_the_next_window_when_the_allowance_is_nearly_spent():
+def test_the_pacer_waits_for_the_next_window_when_the_allowance_is_nearly_spent(caplog):
     clock = Clock()
-    pacer = paced(clock)
+    pacer = Pacer(sleep=clock.sleep, clock=clock)  # by default: one call kept in reserve, a second's margin
     pacer.before_call()
     pacer.after_response({"X-MinLimit-Remaining": "10"})
     clock.now += 20
     pacer.before_call()
-    pacer.after_response({"X-MinLimit-Remaining": "1"})
+    pacer.after_response({"X-MinLimit-Remaining": "2"})
+    assert clock.slept == []
+    with caplog.at_level("INFO", logger="plugins.xero.api"):
+        pacer.after_response({"X-MinLimit-Remaining": "1"})
     assert clock.slept == [41.0]  # until a minute after the window began, and a second more
+    assert caplog.messages == ["pacing Xero calls: waiting 41.0 s for the next minute's allowance"]
     assert pacer.window_start is None and pacer.last_remaining is None
 
 
@@ -223,3 +229,13 @@ def test_the_pacer_new_window_on_exactly_a_minute():
     clock.now += 60
     pacer.before_call()
     assert pacer.window_start == 1060.0
+
+
+def test_the_pacer_sleeps_only_for_time_still_to_wait():
+    for elapsed, slept in ((61.0, []), (60.5, [0.5])):
+        clock = Clock()
+        pacer = paced(clock)
+        pacer.before_call()
+        clock.now += elapsed
+        pacer.after_response({"X-MinLimit-Remaining": "0"})
+        assert clock.slept == slept

@@ -1,14 +1,16 @@
 """How the Xero client speaks HTTP (plugins/xero/api.py ``XeroClient``): headers, retries, refreshes,
 rate limits and Xero's errors. Xero is a script of answers served through a requests transport
 adapter, so no request leaves the process; the sandbox-backed tests cover the same client end to end."""
+import base64
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from plugins.xero import api
+from plugins.xero import access, api
 from plugins.xero.api import XeroClient
 
 BASE = "http://xero.test"
@@ -19,10 +21,11 @@ class Script(BaseAdapter):
 
     def __init__(self, *answers):
         super().__init__()
-        self.answers, self.requests = list(answers), []
+        self.answers, self.requests, self.timeouts = list(answers), [], []
 
     def send(self, request, **kwargs):
         self.requests.append(request)
+        self.timeouts.append(kwargs.get("timeout"))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -54,7 +57,7 @@ class Tokens:
 
 class Recorder:
     def __init__(self):
-        self.slept, self.before, self.answers = [], 0, []
+        self.slept, self.before, self.answers, self.headers = [], 0, [], []
 
     def sleep(self, seconds):
         self.slept.append(seconds)
@@ -64,12 +67,14 @@ class Recorder:
 
     def on_response(self, status, headers):
         self.answers.append(status)
+        self.headers.append(dict(headers))
 
 
-def client(*answers, tenant_id="tenant-1", retries=2, granted=None):
+def client(*answers, tenant_id="tenant-1", retries=2, granted=None, **settings):
     seen = Recorder()
     xero = XeroClient("id", "secret", base_url=BASE, tokens=Tokens(granted), tenant_id=tenant_id, retries=retries,
-                      backoff=1.0, sleep=seen.sleep, before_call=seen.before_call, on_response=seen.on_response)
+                      backoff=1.0, sleep=seen.sleep, before_call=seen.before_call, on_response=seen.on_response,
+                      **settings)
     script = Script(*answers)
     xero.http.mount("http://", script)
     return xero, script, seen
@@ -85,7 +90,44 @@ def test_a_get_carries_the_token_the_organisation_and_if_modified_since():
     assert sent.headers["Accept"] == "application/json" and "Idempotency-Key" not in sent.headers
     assert sent.headers["If-Modified-Since"] == "2026-11-20T09:00:05"
     assert (xero.calls, seen.before, seen.answers) == (1, 1, [200])
+    assert script.timeouts == [30]
 
+
+def test_by_default_a_read_is_tried_five_times_a_second_apart_doubling():
+    seen = Recorder()
+    xero = XeroClient("id", "secret", base_url=BASE, tokens=Tokens(), sleep=seen.sleep)
+    xero.http.mount("http://", Script(*[requests.ConnectionError()] * 5))
+    random.seed(7)
+    draws = [random.random() for _ in range(4)]
+    random.seed(7)
+    with pytest.raises(api.XeroUnavailable):
+        xero.get("Contacts")
+    assert seen.slept == [2 ** attempt * (0.5 + draw) for attempt, draw in enumerate(draws)]
+
+
+def test_the_client_paces_with_its_own_sleep():
+    xero, _, seen = client((200, {}, {"X-MinLimit-Remaining": "1"}))
+    xero.get("Contacts")
+    assert len(seen.slept) == 1 and 60 < seen.slept[0] <= 61
+
+
+def test_every_answer_is_reported_with_its_headers():
+    xero, _, seen = client((200, {}, {"X-DayLimit-Remaining": "4999"}))
+    xero.get("Contacts")
+    assert seen.headers[0]["X-DayLimit-Remaining"] == "4999"
+
+
+def test_a_refused_request_is_not_taken_for_an_answer():
+    xero, _, _ = client((400, {"Type": "ValidationException", "Elements": [{"ValidationErrors": [{"Message": "No."}]}]}))
+    with pytest.raises(api.XeroValidationError, match="No."):
+        xero.write("PUT", "Contacts", "Contacts", [{}], "k")
+
+
+def test_a_deletion_is_retried_after_a_dropped_connection():
+    xero, script, _ = client(requests.ConnectionError(), (204, ""))
+    xero.delete_connection("conn-1")
+    assert [r.method for r in script.requests] == ["DELETE", "DELETE"]
+    assert "xero-tenant-id" not in script.requests[1].headers
 
 def test_a_write_carries_its_key_and_asks_for_each_records_answer():
     xero, script, _ = client((200, {"Contacts": [{"ContactID": "c1"}]}), (200, ["odd"]), (200, {"Other": 1}))
@@ -151,6 +193,10 @@ def test_server_errors_on_reads_are_retried_then_reported():
     with pytest.raises(api.XeroOffline) as caught:
         xero.get("Contacts")
     assert caught.value.retry_after == 42
+    xero, script, seen = client((503, "x"), (503, "x"), (503, "x"))
+    with pytest.raises(api.XeroOffline) as caught:
+        xero.get("Contacts")
+    assert caught.value.retry_after == 300
 
 
 def test_an_offline_organisation_stops_the_run_at_once():
@@ -173,20 +219,27 @@ def test_an_expired_token_is_refreshed_once():
         xero.get("Contacts")
     assert xero.tokens.refreshes == 1 and len(script.requests) == 2
     xero, _, _ = client((401, {"Detail": ""}), (401, {"Detail": ""}))
-    with pytest.raises(api.XeroAuthError, match=r"authorisation\.$"):
+    with pytest.raises(api.XeroAuthError) as caught:
         xero.get("Contacts")
+    assert (str(caught.value), caught.value.status) == ("Xero no longer accepts this connection's authorisation.", 401)
 
 
 def test_refusals_name_their_cause():
     xero, _, _ = client((403, {"Detail": "AuthorizationUnsuccessful"}), granted="openid offline_access")
-    with pytest.raises(api.AccessRefused, match="permission"):
+    with pytest.raises(api.AccessRefused) as caught:
         xero.get("Contacts")
+    assert str(caught.value) == access.missing_scope_message("GET", f"{BASE}/api.xro/2.0/Contacts")
+    assert caught.value.status == 403 and str(caught.value).startswith("Xero did not let BrightManager read")
     xero, _, _ = client((403, {"Detail": "The user role is not permitted"}))
-    with pytest.raises(api.AccessRefused, match="role"):
+    with pytest.raises(api.AccessRefused) as caught:
         xero.write("PUT", "Contacts", "Contacts", [], "k")
+    assert str(caught.value) == access.role_message("PUT", f"{BASE}/api.xro/2.0/Contacts?summarizeErrors=false",
+                                                    "The user role is not permitted")
+    assert caught.value.status == 403 and "change" in str(caught.value)
     xero, _, _ = client((403, {"Detail": "AuthenticationUnsuccessful"}), (200, [{"tenantId": "other"}]))
-    with pytest.raises(api.TenantNotConnected):
+    with pytest.raises(api.TenantNotConnected) as caught:
         xero.get("Contacts")
+    assert (str(caught.value), caught.value.status) == (access.TENANT_MESSAGE, 403)
     xero, _, _ = client((403, {"Detail": "AuthenticationUnsuccessful"}), (200, [{"tenantId": "tenant-1"}]))
     with pytest.raises(api.AccessRefused, match="AuthenticationUnsuccessful"):
         xero.get("Contacts")
@@ -194,6 +247,14 @@ def test_refusals_name_their_cause():
     with pytest.raises(api.AccessRefused) as caught:
         xero.get("Contacts")
     assert caught.value.status == 403 and len(script.requests) == 1
+
+
+def test_a_rate_limit_without_retry_after_waits_a_minute_and_says_so(caplog):
+    xero, _, seen = client((429, ""), (200, {}))
+    with caplog.at_level("INFO", logger="plugins.xero.api"):
+        xero.get("Contacts")
+    assert len(seen.slept) == 1 and 60 <= seen.slept[0] <= 66
+    assert caplog.messages == [f"Xero rate limit (minute): waiting {seen.slept[0]:.1f} s"]
 
 
 def test_a_minute_rate_limit_is_waited_out_and_does_not_count_as_a_failure():
@@ -235,7 +296,9 @@ def test_pages_follow_xeros_page_count():
     xero, script, _ = client((200, {"Contacts": [{"n": 1}], "pagination": {"pageCount": 2, "pageSize": 1},
                                     "DateTimeUTC": "2026-11-20T09:00:00"}),
                              (200, {"Contacts": [{"n": 2}], "pagination": {"pageCount": 2}}))
-    pages = list(xero.pages("Contacts", "Contacts", {"where": "x"}, page_size=1))
+    since = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    pages = list(xero.pages("Contacts", "Contacts", {"where": "x"}, modified_since=since, page_size=1))
+    assert [r.headers["If-Modified-Since"] for r in script.requests] == ["2026-11-20T09:00:00"] * 2
     assert pages == [[{"n": 1}], [{"n": 2}]]
     assert pages[0].server_time == datetime(2026, 11, 20, 9, tzinfo=timezone.utc) and pages[1].server_time is None
     assert (pages[0].page_size, pages[1].page_size) == (1, None)
@@ -255,6 +318,10 @@ def test_without_a_page_count_a_short_page_is_the_last():
                                                                                                     (None, None)]
     xero, script, _ = client((200, {"Contacts": [1], "pagination": {"pageSize": 0}}), (200, {"Contacts": []}))
     assert list(xero.pages("Contacts", "Contacts", page_size=1)) == [[1], []]
+    xero, script, _ = client((200, {"Contacts": [1], "pagination": {"pageSize": 0}}))
+    assert list(xero.pages("Contacts", "Contacts", page_size=5)) == [[1]]
+    xero, script, _ = client((200, {"Contacts": [1], "pagination": {"pageSize": 1}}), (200, {"Contacts": []}))
+    assert list(xero.pages("Contacts", "Contacts", page_size=5)) == [[1], []]
     xero, script, _ = client((200, {"Contacts": [1], "pagination": "odd"}), (200, {"Contacts": None}))
     assert list(xero.pages("Contacts", "Contacts", page_size=1)) == [[1], []]
     xero, script, _ = client((200, {"Contacts": [1, 2], "pagination": {"pageCount": 5}}), (200, {"Contacts": []}))
@@ -262,8 +329,9 @@ def test_without_a_page_count_a_short_page_is_the_last():
 
 
 def test_the_organisation():
-    xero, _, _ = client((200, {"Organisations": [{"Name": "Demo"}]}))
+    xero, script, _ = client((200, {"Organisations": [{"Name": "Demo"}]}))
     assert xero.organisation() == {"Name": "Demo"}
+    assert script.requests[0].url == f"{BASE}/api.xro/2.0/Organisation"
 
 
 def test_sign_in_sends_the_user_to_xero_with_pkce():
@@ -284,7 +352,9 @@ def test_codes_and_refresh_tokens_are_swapped_for_tokens():
     xero, script, seen = client((200, TOKENS), (200, TOKENS))
     assert xero.exchange_code("code-1", "http://localhost/cb", "verifier")["access_token"] == "a"
     sent = script.requests[0]
-    assert (sent.method, sent.url) == ("POST", f"{BASE}/connect/token")
+    assert (sent.method, sent.url) == ("POST", f"{BASE}/connect/token") and script.timeouts == [30]
+    assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"id:secret").decode()
+    assert "redirect_uri=http%3A%2F%2Flocalhost%2Fcb" in sent.body
     assert "grant_type=authorization_code" in sent.body and "code_verifier=verifier" in sent.body
     assert sent.headers["Authorization"].startswith("Basic ")
     assert xero.refresh_token("r0")["refresh_token"] == "r"
@@ -293,11 +363,16 @@ def test_codes_and_refresh_tokens_are_swapped_for_tokens():
 
 
 @pytest.mark.parametrize("error", ["invalid_grant", "invalid_request", "unsupported_grant_type"])
-def test_a_code_exchange_refused_with_pkce_and_the_secret_is_tried_once_without_pkce(error):
+def test_a_code_exchange_refused_with_pkce_and_the_secret_is_tried_once_without_pkce(error, caplog):
     xero, script, _ = client((400, {"error": error}), (200, TOKENS))
-    assert xero.exchange_code("code-1", "http://localhost/cb", "verifier")["access_token"] == "a"
+    with caplog.at_level("WARNING", logger="plugins.xero.api"):
+        assert xero.exchange_code("code-1", "http://localhost/cb", "verifier")["access_token"] == "a"
     assert "code_verifier=verifier" in script.requests[0].body and "code_verifier" not in script.requests[1].body
     assert "code=code-1" in script.requests[1].body and "grant_type=authorization_code" in script.requests[1].body
+    assert all("redirect_uri=http%3A%2F%2Flocalhost%2Fcb" in request.body for request in script.requests)
+    assert caplog.messages == [f"Xero refused the code exchange with PKCE and the client secret ({error}); trying "
+                               "once more with the client secret alone",
+                               "Xero took the code exchange without PKCE (the client secret alone)"]
 
 
 def test_a_code_exchange_refused_for_another_reason_is_not_tried_again():
@@ -313,9 +388,9 @@ def test_a_code_exchange_refused_for_another_reason_is_not_tried_again():
 def test_a_refused_refresh_token_means_reconnecting():
     xero, _, _ = client((400, {"error": "invalid_grant"}), (400, {"error": "invalid_client"}),
                         requests.ConnectionError())
-    with pytest.raises(api.InvalidGrant, match="no longer accepts this integration's authorisation") as caught:
+    with pytest.raises(api.InvalidGrant) as caught:
         xero.refresh_token("r0")
-    assert caught.value.status == 400
+    assert (str(caught.value), caught.value.status) == ("Xero no longer accepts this integration's authorisation.", 400)
     assert caught.value.error == "invalid_grant"
     with pytest.raises(api.TokenRefused, match="Xero refused the sign-in: invalid_client.") as caught:
         xero.refresh_token("r0")
@@ -329,7 +404,7 @@ def test_revoking_a_refresh_token():
     xero.revoke("r0")
     sent = script.requests[0]
     assert (sent.method, sent.url) == ("POST", f"{BASE}/connect/revocation")
-    assert "token=r0" in sent.body and "token_type_hint=refresh_token" in sent.body
+    assert "token=r0" in sent.body and "token_type_hint=refresh_token" in sent.body and script.timeouts[0] == 30
     with pytest.raises(api.XeroError, match="Xero answered 503") as caught:
         xero.revoke("r0")
     assert caught.value.status == 503

@@ -36,13 +36,15 @@ class Run:
 
 
 class Kind:
-    """A RecordKind whose records "arrive" when listed in ``in_xero``; it records what it was asked."""
+    """A RecordKind whose records "arrive" when listed in ``in_xero``; it records what it was asked,
+    and the run and client it was given."""
 
     def __init__(self, in_xero=()):
-        self.in_xero, self.calls = set(in_xero), []
+        self.in_xero, self.calls, self.given = set(in_xero), [], []
         self.kind = RecordKind("contact", "Contacts", self.take_answers, self.arrived, self.read_back, self.recover)
 
     def take_answers(self, batch, answers, run):
+        self.given.append(run)
         self.calls.append(("answers", batch.id, [(entry.object_id, element) for entry, element in answers]))
         for entry, _element in answers:
             entry.state = State.DONE
@@ -51,10 +53,15 @@ class Kind:
         return {object_id: "found" for object_id in batch.object_ids if object_id in self.in_xero}
 
     def read_back(self, xero, batch, run):
+        self.given += [xero, run]
         self.calls.append(("read_back", batch.id))
 
     def recover(self, batch, arrived, run):
+        self.given.append(run)
         self.calls.append(("recover", batch.id, sorted(arrived)))
+
+    def was_given_only(self, *things):
+        return self.given and all(any(given is thing for thing in things) for given in self.given)
 
 
 def entries(*object_ids):
@@ -88,8 +95,9 @@ def test_send_gives_each_entry_its_answer_and_closes_the_batch(core_db):
     batch = saved_batch(kind.kind, 1, 2)
     db.session.add(OutboxEntry(kind="client", object_id=3, state=State.PENDING, detail={}))
     db.session.commit()
-    xero = Xero([{"ContactID": "x1"}, {"ContactID": "x2"}])
-    batches.send(xero, batch, kind.kind, Run())
+    xero, run = Xero([{"ContactID": "x1"}, {"ContactID": "x2"}]), Run()
+    batches.send(xero, batch, kind.kind, run)
+    assert kind.was_given_only(run)
     assert xero.writes == [("PUT", "Contacts", "Contacts", [{"Name": "N1"}, {"Name": "N2"}], batch.idempotency_key)]
     assert kind.calls == [("answers", batch.id, [(1, {"ContactID": "x1"}), (2, {"ContactID": "x2"})])]
     db.session.expire_all()
@@ -130,6 +138,7 @@ def test_after_a_server_error_what_arrived_is_kept_and_the_rest_goes_in_a_new_ba
     assert db.session.get(WriteBatch, batch.id).state == BatchState.SETTLED
     assert second.object_ids == [2, 3] and second.state == BatchState.DONE
     assert outbox()[1] == ("done", None, 1) and run.errors == []
+    assert kind.was_given_only(xero, run)
 
 
 def test_after_the_last_resend_fails_the_rest_waits_for_the_next_sync(core_db):
@@ -172,10 +181,18 @@ def sending(kind, *object_ids, age=timedelta(0), state=BatchState.SENDING):
 def test_a_young_batch_with_nothing_arrived_goes_again_with_its_own_key(core_db):
     kind = Kind()
     batch = sending(kind, 1, age=timedelta(minutes=3, seconds=50))
-    xero = Xero([{"ContactID": "x1"}])
-    batches.settle_interrupted(xero, "tenant", [kind.kind], Run())
+    xero, run = Xero([{"ContactID": "x1"}]), Run()
+    batches.settle_interrupted(xero, "tenant", [kind.kind], run)
     assert [write[4] for write in xero.writes] == [batch.idempotency_key]
-    assert db.session.get(WriteBatch, batch.id).state == BatchState.DONE
+    assert db.session.get(WriteBatch, batch.id).state == BatchState.DONE and kind.was_given_only(run)
+
+
+def test_every_interrupted_batch_is_settled_after_one_is_resent(core_db):
+    kind, run = Kind(), Run()
+    young, old = sending(kind, 1), sending(kind, 2, age=timedelta(hours=1))
+    batches.settle_interrupted(Xero([{"ContactID": "x1"}]), "tenant", [kind.kind], run)
+    assert [call[:2] for call in kind.calls] == [("answers", young.id), ("recover", old.id)]
+    assert kind.was_given_only(run)
 
 
 @pytest.mark.parametrize(("age", "in_xero", "state"), [
@@ -186,9 +203,9 @@ def test_a_young_batch_with_nothing_arrived_goes_again_with_its_own_key(core_db)
 def test_other_interrupted_batches_are_settled_from_what_arrived(core_db, age, in_xero, state):
     kind = Kind(in_xero)
     batch = sending(kind, 1, 2, age=age, state=state)
-    xero = Xero()
-    batches.settle_interrupted(xero, "tenant", [kind.kind], Run())
-    assert xero.writes == [] and kind.calls == [("recover", batch.id, sorted(in_xero))]
+    xero, run = Xero(), Run()
+    batches.settle_interrupted(xero, "tenant", [kind.kind], run)
+    assert xero.writes == [] and kind.calls == [("recover", batch.id, sorted(in_xero))] and kind.was_given_only(run)
     assert outbox() == {1: ("done" if in_xero else "pending", None, 1), 2: ("pending", None, 1)}
     assert db.session.get(WriteBatch, batch.id).state == BatchState.SETTLED
 

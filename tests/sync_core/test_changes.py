@@ -157,6 +157,18 @@ def test_nothing_is_asked_when_the_next_pull_reads_a_page_or_less_anyway():
     assert len(listing.asked) == 1
 
 
+def test_when_xero_gives_no_page_size_a_page_is_a_thousand():
+    listing, changed = after_pull(page_size=None, then=[newest_page("w3", "w2")])
+    assert changed.page_size == 1000
+    assert changed.past_own_writes(own_writes([])) == datetime(2026, 11, 20, 9, 10) and len(listing.asked) == 1
+
+
+def test_records_read_in_one_second_are_counted_together():
+    read = (("a", "2026-11-20T09:10:00.100"), ("b", "2026-11-20T09:10:00.900"), ("c", "2026-11-20T09:10:01"))
+    _, changed = after_pull(read=read)
+    assert changed.per_second == {datetime(2026, 11, 20, 9, 10): 2, datetime(2026, 11, 20, 9, 10, 1): 1}
+
+
 def test_what_the_pull_read_in_the_watermarks_last_second_counts_towards_the_next_page():
     read = (("a", "2026-11-20T09:00:00"), ("b", "2026-11-20T08:59:59.500"), ("c", "2026-11-20T08:59:58.900"))
     listing, changed = after_pull(read=read, page_size=4, then=[newest_page("w3", "w2")])

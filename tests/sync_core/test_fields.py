@@ -72,6 +72,8 @@ def test_contact_body_of_every_field_reads_back_as_the_same_values():
     ("Silva", "", "Silva", "individual"),
     ("Ana", "Ana", "", "individual"),
     ("Ana Silva Ltd", "Ana", "Silva", "business"),
+    ("Ana Silva Ltd", "Ana", "Silva Ltd", "business"),
+    ("Ana Silva LLP", "Ana", "Silva LLP", "business"),
     ("Ana Silva", "", "", "business"),
     ("Silva & Co", "Ana", "Silva", "business"),
     ("ana silva llp", "ana", "silva", "business"),

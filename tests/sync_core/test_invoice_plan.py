@@ -92,7 +92,8 @@ def payment(payment_id, amount, day="2026-11-21", reference=""):
 
 
 def decide(payments, status="awaiting_payment", due="100.00", known=(), sent=()):
-    return payment_decisions("INV-9", payments, known, sent, status, Decimal(due), date.fromisoformat)
+    return payment_decisions("INV-9", payments, known, sent, status, Decimal(due),
+                             lambda day: day and date.fromisoformat(day))
 
 
 def test_new_payments_are_recorded_until_the_invoice_is_paid():
@@ -115,10 +116,34 @@ def test_a_payment_over_what_is_due_or_on_an_invoice_not_awaiting_payment_is_ref
 
 
 def test_known_blank_and_repeated_payments_are_left_out():
-    decisions = decide([payment("a", 10), {"Amount": 5}, "not a payment", payment("k", 5), payment("a", 10)],
-                       known=["k"])
-    assert [d.payment_id for d in decisions] == ["a"]
+    decisions = decide([{"Amount": 5}, "not a payment", payment("k", 5), payment("a", 10), payment("a", 10),
+                        payment("b", 1)], known=["k"])
+    assert [d.payment_id for d in decisions] == ["a", "b"]
     assert decide(None) == []
+
+
+def test_a_refused_payment_keeps_what_xero_sent():
+    assert decide([payment("a", 150, reference="R")]) == [PaymentDecision(
+        "refuse", "a", Decimal(150), date(2026, 11, 21), "R",
+        message="A payment of 150 in Xero on invoice INV-9 could not be recorded here: the invoice here is "
+                "awaiting payment with 100.00 due.")]
+
+
+def test_a_payment_without_a_positive_amount_is_refused_saying_what_xero_sent():
+    zero, negative, blank = decide([payment("a", 0, reference="R7"), payment("b", -5), payment("c", None, day=None)])
+    assert (zero.action, negative.action, blank.action) == ("refuse", "refuse", "refuse")
+    assert zero.message == ("A payment in Xero on invoice INV-9 dated 21 Nov 2026 (reference R7) could not be recorded "
+                            "here: Xero sent it with an amount of 0. Check the payment on the invoice in Xero; it is "
+                            "read again when the invoice changes there.")
+    assert negative.message.startswith("A payment in Xero on invoice INV-9 dated 21 Nov 2026 could not be recorded "
+                                       "here: Xero sent it with an amount of -5.")
+    assert blank.message.startswith("A payment in Xero on invoice INV-9 could not be recorded here: Xero sent it "
+                                    "without an amount.")
+
+
+def test_payments_below_one_and_a_balance_below_one_are_still_recorded():
+    decisions = decide([payment("a", "99.50"), payment("b", "0.50")])
+    assert [d.action for d in decisions] == ["record", "record"]
 
 
 def test_a_payment_sent_from_here_whose_answer_was_lost_is_matched_by_amount_and_day():

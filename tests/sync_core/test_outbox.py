@@ -105,11 +105,12 @@ def test_open_entry_requeues_a_refused_entry_unless_a_batch_carries_it(core_db):
 
 def test_closed_entries_are_not_waiting(core_db):
     saved(entry(object_id=1, state=State.DONE), entry(object_id=2, state=State.DROPPED),
-          entry(object_id=3, state=State.ATTENTION), entry(object_id=4), entry(kind="invoice", object_id=5))
+          entry(object_id=3, state=State.ATTENTION), entry(object_id=4), entry(kind="invoice", object_id=5),
+          entry(object_id=9))
     assert outbox.waiting_entry("client", 1) is None and outbox.waiting_entry("client", 2) is None
     assert outbox.waiting_entry("client", 3).state == State.ATTENTION
     assert sorted(outbox.waiting_entries("client", [1, 2, 3, 4, 5])) == [3, 4]
-    assert outbox.open_count() == 3
+    assert outbox.open_count() == 4
 
 
 def test_unsent_waiting_and_in_flight_queries(core_db):
