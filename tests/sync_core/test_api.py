@@ -169,10 +169,10 @@ def test_the_pacer_waits_for_the_next_window_when_the_allowance_is_nearly_spent(
     pacer.before_call()
     pacer.after_response({"X-MinLimit-Remaining": "2"})
     assert clock.slept == []
-    with caplog.at_level("INFO", logger="plugins.xero.api"):
+    with caplog.at_level("INFO", logger="plugins.xero.pacing"):
         pacer.after_response({"X-MinLimit-Remaining": "1"})
     assert clock.slept == [41.0]  # until a minute after the window began, and a second more
-    assert caplog.messages == ["pacing Xero calls: waiting 41.0 s for the next minute's allowance"]
+    assert caplog.messages == ["pacing Xero calls (X-MinLimit-Remaining): holding them 41.0 s for the next minute"]
     assert pacer.window_start is None and pacer.last_remaining is None
 
 
