@@ -18,6 +18,7 @@ from bm.proxy import external_url_for
 
 from .api import InvalidGrant, XeroAuthError, XeroClient, new_pkce_pair
 from .config import setting
+from .connection import active_connection
 from .models import XeroConnection
 from .usage import UsageRecorder
 
@@ -240,12 +241,21 @@ def available_organisations(connection):
 def choose_organisation(connection, tenant_id):
     """Bind the connection to one organisation; reuse the practice's earlier connection to it.
 
+    While the practice is integrated (connected or soft-disconnected) only that organisation may
+    be chosen: Reconnect never moves the links to another one.
+
     :return: the connection now in use (an earlier row for the same organisation keeps its
         links and queued work).
     """
     organisations = {c["tenantId"]: c for c in available_organisations(connection)}
     if tenant_id not in organisations:
         raise AuthorisationFailed("Choose one of the organisations you gave access to.")
+    current = active_connection()
+    if current is not None and current.tenant_id != tenant_id:
+        # its links, waiting changes and invoices belong to that organisation: switching is the red Disconnect's job
+        raise AuthorisationFailed(
+            f"BrightManager is integrated with {current.organisation_name}: choose it to reconnect. To integrate "
+            "with another organisation, first use Disconnect, which ends the links with this one.")
     earlier = db.session.scalar(
         select(XeroConnection).where(XeroConnection.tenant_id == tenant_id, XeroConnection.id != connection.id)
         .order_by(XeroConnection.id.desc())

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from bm.extensions import db
-from plugins.xero.models import XeroConnection
+from plugins.xero.models import ContactLink, XeroConnection
 from plugins.xero.oauth import decrypt_tokens
 
-from .support import html
+from .support import client_named, contact_id_of, html
 
 
 def test_integrate_with_xero_connects_the_chosen_organisation(integrate, admin):
@@ -78,3 +78,36 @@ def test_a_code_refused_for_another_reason_is_asked_for_once_more_and_then_repor
     page = html(admin.get(callback, follow_redirects=True))
     assert "Xero refused the sign-in" in page and "Start again with Integrate with Xero" in page
     assert sandbox.stats()["calls"]["POST /connect/token"] == 2
+
+
+@pytest.mark.parametrize("soft_disconnected", [False, True], ids=["connected", "soft-disconnected"])
+def test_reconnect_keeps_to_the_integrated_organisation(integrate, demo_clients, admin, xero_user, soft_disconnected):
+    """Choosing another organisation while integrated is refused: the links stay with the first."""
+    first = integrate()
+    client = client_named("Northwind Traders LLP")
+    admin.post(f"/tools/integrations/xero/clients/{client.id}/link/{contact_id_of('Northwind Traders')}")
+    links = live_links()
+    assert len(links) == 1
+    if soft_disconnected:
+        first.status, first.status_reason = "disconnected", "Xero refused the saved authorisation."
+        db.session.commit()
+    start = admin.get("/tools/integrations/xero/connect")
+    admin.get(xero_user.allow_access(start.headers["Location"], "Demo Company (NZ)"))
+    page = html(admin.get("/tools/integrations/xero/organisation"))
+    assert "BrightManager is integrated with <strong>Demo Company (UK)</strong>: choose it to reconnect." in page
+    nz = re.search(r'<option value="([^"]+)">Demo Company \(NZ\)<', page).group(1)
+    refused = admin.post("/tools/integrations/xero/organisation", {"tenant_id": nz}, follow_redirects=True)
+    assert "BrightManager is integrated with Demo Company (UK): choose it to reconnect." in html(refused)
+    db.session.expire_all()
+    assert db.session.scalar(select(XeroConnection).where(XeroConnection.tenant_id == nz)) is None
+    assert db.session.get(XeroConnection, first.id).status == ("disconnected" if soft_disconnected else "connected")
+    assert live_links() == links
+    uk = re.search(r'<option value="([^"]+)" selected>Demo Company \(UK\)<', html(refused)).group(1)
+    admin.post("/tools/integrations/xero/organisation", {"tenant_id": uk})
+    db.session.expire_all()
+    assert db.session.get(XeroConnection, first.id).status == "connected"
+
+
+def live_links():
+    return set(db.session.execute(select(ContactLink.client_id, ContactLink.tenant_id, ContactLink.contact_id)
+                                  .where(ContactLink.archived_at.is_(None))))

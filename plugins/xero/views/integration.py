@@ -95,7 +95,7 @@ def organisation():
         if archived_links(connection.tenant_id):
             return redirect(url_for("xero_recovery.recover"))
         return redirect(url_for("xero.index"))
-    return render_template("xero/organisation.html", organisations=organisations)
+    return render_template("xero/organisation.html", organisations=organisations, current=active_connection())
 
 
 @bp.route("/sync", methods=["POST"])
