@@ -10,6 +10,7 @@ VARIANTS = {
     "missing-scope-403": {"missing_scope": "403"},
     "pages-of-100": {"page_size_cap": "100"},
     "line-rounding": {"unit_rounding": "line"},
+    "pkce-refused-with-secret": {"pkce_with_secret": "invalid_request"},
 }
 # Variants the client does not survive yet in every test (each reason names the issue-14 item).
 NOT_YET = {}
