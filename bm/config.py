@@ -75,6 +75,7 @@ def from_environment(instance_path):
         "BM_PROXY_HOPS": int(os.environ.get("BM_PROXY_HOPS", "0")),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "BM_WORKER_HEARTBEAT_SECONDS": int(os.environ.get("BM_WORKER_HEARTBEAT_SECONDS", "30")),
         "BM_APP_NAME": os.environ.get("BM_APP_NAME", "BrightManager"),
         "BM_TIMEZONE": zone_name_from_environment(),
         "BM_PAGE_SIZE": int(os.environ.get("BM_PAGE_SIZE", "50")),

@@ -18,10 +18,10 @@ from bm.history import as_text, cutoff, lines_summary, lines_total, payment_text
 from bm.models import Client, Invoice, utcnow
 
 from .models import FieldChange, SyncRun
+from .run_state import ACTIVE
 from .sync.fields import FIELD_LABELS as CLIENT_FIELD_LABELS
 
 SIDES = {"xero": "Xero", "practice": "Practice"}
-RUN_STATES = ("queued", "running", "finished", "skipped", "stopped", "failed", "abandoned")
 FIELD_LABELS = {
     **CLIENT_FIELD_LABELS, "xero_contact": "Xero contact", "xero_invoice": "Xero invoice", "xero_status": "Status in Xero",
     "status": "Status", "number": "Number", "date": "Date", "due_date": "Due date", "reference": "Reference",
@@ -193,7 +193,7 @@ def prune(days=None, now=None):
     """
     oldest_kept = cutoff(now, days)
     newest = db.session.scalar(select(func.max(SyncRun.id)))
-    old_runs = select(SyncRun.id).where(SyncRun.queued_at < oldest_kept, SyncRun.state.not_in(("queued", "running")),
+    old_runs = select(SyncRun.id).where(SyncRun.queued_at < oldest_kept, SyncRun.state.not_in(ACTIVE),
                                         SyncRun.id != newest)
     changes = db.session.execute(delete(FieldChange).where(FieldChange.changed_at < oldest_kept)).rowcount
     # a long run may straddle the cutoff: its younger changes stay, without their run

@@ -1,21 +1,19 @@
 """RQ entry points: they take ids, build a XeroClient and call sync/; errors raise to RQ."""
-from datetime import timedelta
-
 from rq import get_current_job
 
 from bm.extensions import db
-from bm.jobs import enqueue, redis_connection
-from bm.models import utcnow
+from bm.jobs import redis_connection
 from bm.plugins import current_plugins
 
 from .config import setting
 from .connection import active_connection, integration_settings
-from .models import SyncRun, XeroConnection
+from . import run_state
+from .models import XeroConnection
 from .oauth import client_for
 from .sync import engine
 from .sync.preview import preview_sync
 
-STALE_AFTER = timedelta(minutes=30)
+SYNC_TIMEOUT = 3600
 
 
 def sync_organisation(run_id=None, trigger="periodic"):
@@ -52,26 +50,17 @@ def recover_links(run_id, by_code):
 
 
 def queue_sync(trigger="manual"):
-    """Record a sync run and queue it unless one is already waiting or running; return the run.
+    """Queue a sync run unless a live one is already waiting or running; return the run.
 
-    The caller commits; the job is sent once the commit succeeds.
+    Runs whose worker died are marked abandoned first (see run_state), so they never block
+    this one. The caller's work is committed here, before the job is sent.
     """
     connection = active_connection()
-    waiting = db.session.scalar(
-        db.select(SyncRun).where(SyncRun.tenant_id == connection.tenant_id, SyncRun.state.in_(("queued", "running")))
-        .order_by(SyncRun.id.desc())
-    )
-    if waiting is not None and waiting.queued_at > utcnow() - STALE_AFTER:
-        return waiting
-    if waiting is not None:
-        waiting.state, waiting.message = "abandoned", "This sync stopped without finishing (its worker was stopped)."
-    run = engine.start_run(connection.tenant_id, trigger)
-    db.session.commit()
-    if enqueue(sync_organisation, run.id, trigger, job_id=f"xero-sync-run-{run.id}", job_timeout=3600) is None:
-        run.state, run.message = "skipped", ("The background workers cannot be reached right now. Nothing is lost: "
-                                             "your changes wait and go to Xero once they are back.")
-        db.session.commit()
-    return run
+    live = run_state.reap(redis_connection(), connection.tenant_id)
+    if live is not None:
+        return live
+    return run_state.send(run_state.queued(connection.tenant_id, trigger), sync_organisation, trigger,
+                          timeout=SYNC_TIMEOUT)
 
 
 def sync_interval_seconds():

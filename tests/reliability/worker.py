@@ -28,17 +28,23 @@ def wait_until(condition, timeout=120):
     raise AssertionError("timed out waiting for the condition")
 
 
+def process_env(app, sandbox):
+    """The environment for an app process of the test's own (web or worker): its database, Redis,
+    instance folder, the sandbox as Xero, and the test app's sync lock and heartbeat settings."""
+    redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BM_INSTANCE_PATH": app.instance_path,
+            "REDIS_URL": redis_url, "XERO_BASE_URL": sandbox.url, "XERO_CLIENT_ID": "sandbox-app",
+            "XERO_CLIENT_SECRET": "sandbox-secret", "XERO_HTTP_TIMEOUT": "20", "XERO_HTTP_BACKOFF": "0.01",
+            "BM_LOG_LEVEL": "WARNING", "XERO_SYNC_LOCK_SECONDS": str(app.config["XERO_SYNC_LOCK_SECONDS"]),
+            "BM_WORKER_HEARTBEAT_SECONDS": str(app.config["BM_WORKER_HEARTBEAT_SECONDS"])}
+
+
 class Worker:
     """``flask xero sync`` in its own process, as a worker runs it, that the test can SIGKILL."""
 
     def __init__(self, app, sandbox):
         self.lock_seconds = int(app.config["XERO_SYNC_LOCK_SECONDS"])
-        redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
-        self.env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "BM_INSTANCE_PATH": app.instance_path, "REDIS_URL": redis_url, "XERO_BASE_URL": sandbox.url,
-                    "XERO_CLIENT_ID": "sandbox-app", "XERO_CLIENT_SECRET": "sandbox-secret",
-                    "XERO_HTTP_TIMEOUT": "20", "XERO_HTTP_BACKOFF": "0.01", "BM_LOG_LEVEL": "WARNING",
-                    "XERO_SYNC_LOCK_SECONDS": str(self.lock_seconds)}
+        self.env = process_env(app, sandbox)
         self.sandbox, self.process = sandbox, None
 
     def start(self):

@@ -274,6 +274,7 @@ def test_preview_says_how_many_days_a_sync_beyond_todays_allowance_takes(integra
 
 
 def test_invoices_read_only_for_customer_marking_are_summaries(integrated, admin, in_xero, app):
+    from plugins.xero import run_state
     from plugins.xero.sync import engine
     from plugins.xero.sync.invoices import pull_invoices
 
@@ -281,7 +282,7 @@ def test_invoices_read_only_for_customer_marking_are_summaries(integrated, admin
     xero = client_for(connection())
     asked = []
     xero.http.hooks["response"].append(lambda response, **_kw: asked.append(response.request.url))
-    run = engine.start_run(connection().tenant_id, "manual")
+    run = run_state.queued(connection().tenant_id, "manual")
     db.session.commit()
     pull_invoices(xero, connection(), engine.RunRecorder(run))
     assert [url for url in asked if "/Invoices" in url and "summaryOnly=true" not in url] == []

@@ -2,6 +2,7 @@
 import logging
 import threading
 import time
+import uuid
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from bm.models import utcnow
 from ..api import AccessRefused, DailyLimitReached, InvalidGrant, XeroAuthError, XeroError, XeroOffline
 from ..models import SyncRun, XeroConnection
 from ..connection import integration_settings
+from .. import run_state
 from . import contacts, invoices, outage, restore, suggestions
 
 log = logging.getLogger(__name__)
@@ -66,14 +68,15 @@ class RunRecorder:
 
 
 @contextmanager
-def organisation_lock(redis, tenant_id, seconds=LOCK_SECONDS):
+def organisation_lock(redis, tenant_id, seconds=LOCK_SECONDS, owner=None):
     """Hold the one-sync-per-organisation lock, or raise SyncBusy.
 
     The lock lives ``seconds`` and a heartbeat renews it while the sync runs, so a worker
-    that dies (even by SIGKILL) blocks the organisation for at most ``seconds``.
+    that dies (even by SIGKILL) blocks the organisation for at most ``seconds``. ``owner``
+    (a sync run's, see run_state) is the lock's value, which tells the run is alive.
     """
-    lock = redis.lock(f"bm:xero:sync:{tenant_id}", timeout=seconds, thread_local=False)
-    if not lock.acquire(blocking=False):
+    lock = redis.lock(run_state.lock_key(tenant_id), timeout=seconds, thread_local=False)
+    if not lock.acquire(blocking=False, token=owner or uuid.uuid4().hex):
         raise SyncBusy(tenant_id)
     stop = threading.Event()
     heartbeat = threading.Thread(target=_renew, args=(lock, seconds, stop), daemon=True)
@@ -113,14 +116,6 @@ def _renew(lock, seconds, stop):
             lock.extend(seconds, replace_ttl=True)
         except (LockError, RedisError) as exc:
             log.warning("could not renew the sync lock: %s", exc)
-
-
-def start_run(tenant_id, trigger):
-    """Record a queued sync run and return it."""
-    run = SyncRun(tenant_id=tenant_id, trigger=trigger, state="queued", counts={}, errors=[])
-    db.session.add(run)
-    db.session.flush()
-    return run
 
 
 def run_sync(xero, connection_id, redis, run_id=None, trigger="manual", lock_seconds=LOCK_SECONDS):
@@ -186,64 +181,63 @@ def _guarded_run(xero, connection_id, redis, run_id, trigger, lock_seconds, step
     connection = db.session.get(XeroConnection, connection_id)
     run = db.session.get(SyncRun, run_id) if run_id else None
     if run is None:
-        run = start_run(connection.tenant_id, trigger)
+        run = run_state.queued(connection.tenant_id, trigger)
     if connection.status != "connected":
-        return _finish(run, "skipped", "The integration is not connected.")
+        return run_state.finish(run, "skipped", "The integration is not connected.")
     if connection.daily_limit_until and connection.daily_limit_until > utcnow():
-        return _finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
-                                       f"{local_time(connection.daily_limit_until, '%H:%M')}.")
+        return run_state.finish(run, "skipped", f"Xero's daily limit is reached; syncing resumes at "
+                                                f"{local_time(connection.daily_limit_until, '%H:%M')}.")
     resumes = outage.resumes_at(redis, connection.tenant_id)
     if resumes:
-        return _finish(run, "skipped", f"Xero is unavailable; syncing resumes at {local_time(resumes, '%H:%M')}.")
+        return run_state.finish(run, "skipped", f"Xero is unavailable; syncing resumes at "
+                                                f"{local_time(resumes, '%H:%M')}.")
     try:
-        with organisation_lock(redis, connection.tenant_id, lock_seconds):
-            recorder = RunRecorder(run)
-            run.state, run.started_at = "running", utcnow()
-            db.session.commit()  # shown as running before the first call to Xero
-            steps(xero, connection, recorder)
-            return _finish(run, "finished", _summary(recorder.counts))
+        with organisation_lock(redis, connection.tenant_id, lock_seconds, owner=run_state.lock_owner(run.id)):
+            # the lock is held until the run's ending is recorded: a run seen running without it is dead
+            return _locked_run(xero, connection_id, redis, run, steps)
     except SyncBusy:
-        return _finish(run, "skipped", "Another sync of this organisation was already running.")
+        return run_state.finish(run, "skipped", "Another sync of this organisation was already running.")
+
+
+def _locked_run(xero, connection_id, redis, run, steps):
+    connection = db.session.get(XeroConnection, connection_id)
+    try:
+        recorder = RunRecorder(run)
+        run_state.running(run)  # shown as running before the first call to Xero
+        steps(xero, connection, recorder)
+        return run_state.finish(run, "finished", _summary(recorder.counts))
     except DailyLimitReached as exc:
         db.session.rollback()
         connection = db.session.get(XeroConnection, connection_id)
         connection.daily_limit_until = utcnow() + timedelta(seconds=exc.retry_after)
-        return _finish(run, "stopped", f"Xero's daily limit was reached; the work done is kept and "
-                                       f"syncing resumes at {local_time(connection.daily_limit_until, '%H:%M')}.")
+        return run_state.finish(run, "stopped", f"Xero's daily limit was reached; the work done is kept and syncing "
+                                                f"resumes at {local_time(connection.daily_limit_until, '%H:%M')}.")
     except XeroOffline as exc:
         db.session.rollback()
         resumes = outage.pause(redis, db.session.get(XeroConnection, connection_id).tenant_id, exc.retry_after)
-        return _finish(run, "stopped", f"Xero is unavailable; syncing resumes at {local_time(resumes, '%H:%M')}. "
-                                       "The work done is kept.")
+        return run_state.finish(run, "stopped", f"Xero is unavailable; syncing resumes at "
+                                                f"{local_time(resumes, '%H:%M')}. The work done is kept.")
     except InvalidGrant:
         db.session.rollback()
-        return _finish(run, "failed", "Xero no longer accepts the integration's authorisation (it was revoked, or "
-                                      "went unused for 60 days): Reconnect Xero Integration, then Sync Now.")
+        return run_state.finish(run, "failed", "Xero no longer accepts the integration's authorisation (it was revoked, or "
+                                                "went unused for 60 days): Reconnect Xero Integration, then Sync Now.")
     except AccessRefused as exc:
         db.session.rollback()
-        return _finish(run, "stopped", str(exc))
+        return run_state.finish(run, "stopped", str(exc))
     except XeroAuthError as exc:
         db.session.rollback()
         connection = db.session.get(XeroConnection, connection_id)
         connection.status, connection.status_reason = "disconnected", str(exc)
-        return _finish(run, "failed", f"{exc} Reconnect Xero Integration, then Sync Now.")
+        return run_state.finish(run, "failed", f"{exc} Reconnect Xero Integration, then Sync Now.")
     except XeroError as exc:
         db.session.rollback()
-        return _finish(run, "failed", f"{exc} Nothing was lost; the next sync carries on.")
+        return run_state.finish(run, "failed", f"{exc} Nothing was lost; the next sync carries on.")
     except Exception as exc:
         # Recorded so the page never shows a sync running forever, then raised for RQ to keep.
         db.session.rollback()
-        _finish(run, "failed", f"The sync stopped on an unexpected error ({exc.__class__.__name__}); "
-                               "it has been logged and the next sync carries on.")
+        run_state.finish(run, "failed", f"The sync stopped on an unexpected error ({exc.__class__.__name__}); "
+                                        "it has been logged and the next sync carries on.")
         raise
-
-
-def _finish(run, state, message):
-    run = db.session.merge(run)
-    run.state, run.message, run.finished_at, run.progress = state, message, utcnow(), 100
-    run.phase = ""
-    db.session.commit()
-    return run
 
 
 SUMMARY = [

@@ -12,7 +12,7 @@ from bm.inputs import day, record_id
 from bm.jobs import enqueue, redis_connection
 from bm.pagination import paginate
 
-from .. import history, jobs
+from .. import history, jobs, run_state
 from ..oauth import client_for
 from ..sync.preview import preview_sync
 from . import blueprint, connected_only, connection_or_404
@@ -31,11 +31,11 @@ def history_index():
     """Every sync run with its counts, errors and conflicts, filterable by state, dates and error text."""
     connection = connection_or_404()
     filters = history.RunFilters(state=request.args.get("state", "") if request.args.get("state") in
-                                 history.RUN_STATES else "", since=day(request.args.get("since")),
+                                 run_state.RUN_STATES else "", since=day(request.args.get("since")),
                                  until=day(request.args.get("until")), text=(request.args.get("q") or "").strip())
     page = paginate(history.runs_query(connection.tenant_id, filters), history.RUNS_ORDER, size=PAGE_SIZE)
     return render_template("xero/history.html", connection=connection, page=page,
-                           filters=filters, states=history.RUN_STATES, history=history,
+                           filters=filters, states=run_state.RUN_STATES, history=history,
                            days=history.retention_days())
 
 

@@ -11,7 +11,7 @@ from bm.extensions import db, htmx
 from bm.models import Client, Invoice
 from bm.pagination import paginate
 
-from .. import disconnect as red_disconnect, jobs, merging, oauth, settings_form
+from .. import disconnect as red_disconnect, jobs, merging, oauth, run_state, settings_form
 from ..api import XeroError, XeroUrls
 from ..config import setting
 from ..models import ContactLink, XeroConnection
@@ -38,7 +38,7 @@ def index():
                                pending=pending_id)
     page = paginate(unlinked_customers_query(connection.tenant_id), UNLINKED_ORDER, size=LIST_PAGE_SIZE)
     return render_template(
-        "xero/index.html", connection=connection, run=latest_run(connection.tenant_id), page=page,
+        "xero/index.html", connection=connection, run=run_state.checked(latest_run(connection.tenant_id)), page=page,
         suggestions=suggestions_for([contact.contact_id for contact in page.items]),
         settings=integration_settings(),
     )
@@ -111,7 +111,7 @@ def sync_now():
 @bp.route("/runs/<int:run_id>")
 def run_status(run_id):
     """The progress bar of a sync run (polled by htmx until the run ends, then its summary)."""
-    run = connection_or_404().organisation_run(run_id) or abort(404)
+    run = run_state.checked(connection_or_404().organisation_run(run_id) or abort(404))
     response = current_app.make_response(render_template("xero/_run.html", run=run))
     if htmx and run.state not in ("queued", "running"):
         response.status_code = 286  # tells htmx to stop polling

@@ -2,12 +2,8 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from bm.auth import admin_required
-from bm.extensions import db
-from bm.jobs import enqueue
-
-from .. import jobs
+from .. import jobs, run_state
 from ..connection import active_connection
-from ..sync import engine
 from ..sync.restore import archived_links
 from . import blueprint
 
@@ -29,10 +25,7 @@ def recover():
     if not by_code and not archived_links(connection.tenant_id):
         flash("There are no earlier links to restore.", "info")
         return redirect(url_for("xero.index"))
-    run = engine.start_run(connection.tenant_id, "recovery")
-    db.session.commit()
-    if enqueue(jobs.recover_links, run.id, by_code, job_id=f"xero-recovery-{run.id}") is None:
-        run.state, run.message = "skipped", "The background workers cannot be reached right now; try again later."
-        db.session.commit()
+    run_state.send(run_state.queued(connection.tenant_id, "recovery"), jobs.recover_links, by_code,
+                   timeout=jobs.SYNC_TIMEOUT)
     flash("Checking the links against Xero; the result appears below when done.", "info")
     return redirect(url_for("xero.index"))
