@@ -9,7 +9,7 @@ from flask import Response, g, request
 
 from . import oauth
 from .context import current
-from .errors import NOT_FOUND_TEXT, api_exception, forbidden
+from .errors import NOT_FOUND_TEXT, api_exception, forbidden, unauthorized
 from .idempotency import MAX_KEY_LENGTH, fingerprint
 from .stats import endpoint_key
 
@@ -53,9 +53,10 @@ def _unavailable_or_refused():
     variants = current().variants
     if variants.offline():
         return Response(OFFLINE_TEXT, 503, mimetype="text/plain")
-    if (variants["user_role"] == "read_only" and g.caller["user"]
+    if (variants["user_role"] != "adviser" and g.caller["user"]
             and request.method in ("PUT", "POST", "DELETE")):
-        return forbidden(ROLE_REFUSAL).response
+        refusal = unauthorized if variants["user_role"] == "read_only_401" else forbidden
+        return refusal(ROLE_REFUSAL).response
     return None
 
 

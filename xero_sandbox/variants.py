@@ -15,8 +15,9 @@ CHOICES = {
     # A call outside the token's scopes: 401 AuthorizationUnsuccessful (as a revoked token), or
     # 403 AuthenticationUnsuccessful (as an organisation that is not connected).
     "missing_scope": ("401", "403"),
-    # The connecting user's role: an adviser may do everything; a read-only user's writes get 403.
-    "user_role": ("adviser", "read_only"),
+    # The connecting user's role: an adviser may do everything; a read-only user's writes get 403,
+    # or 401 as Xero once answered for a missing role (calcinai/xero-php#632).
+    "user_role": ("adviser", "read_only", "read_only_401"),
     # Page size: as asked, up to 1000 (Xero since July 2024), or capped at 100 as some emulators do.
     "page_size_cap": ("1000", "100"),
     # Unit amounts beyond unitdp: rounded before the line amount is worked out, or only for show.

@@ -100,10 +100,11 @@ def test_a_missing_scope_is_401_or_403(sandbox):
     assert reader.get("Contacts").status_code == 200
 
 
-def test_a_read_only_user_may_read_but_not_write(sandbox, xero):
-    sandbox.set_variants(user_role="read_only")
+@pytest.mark.parametrize("role, status", [("read_only", 403), ("read_only_401", 401)])
+def test_a_read_only_user_may_read_but_not_write(sandbox, xero, role, status):
+    sandbox.set_variants(user_role=role)
     refused = xero.put("Contacts", json={"Name": "Not Allowed"})
-    assert refused.status_code == 403 and "not permitted" in refused.json()["Detail"]
+    assert refused.status_code == status and "not permitted" in refused.json()["Detail"]
     assert xero.get("Contacts").status_code == 200
 
 

@@ -79,9 +79,10 @@ def test_a_403_xero_does_not_explain_keeps_the_connection_while_xero_lists_the_o
                                          "although it lists it as connected.")
 
 
+@pytest.mark.parametrize("role", ["read_only", "read_only_401"])
 def test_a_user_role_that_may_not_write_stops_the_run_and_the_client_goes_once_it_may(
-        integrated, admin, sandbox, sync_now, in_xero):
-    sandbox.set_variants(user_role="read_only")
+        integrated, admin, sandbox, sync_now, in_xero, role):
+    sandbox.set_variants(user_role=role)
     admin.post("/clients/new", {"name": "Queued For A Standard User"})
     sync_now()
     assert connection().status == "connected" and last_run().state == "stopped"
