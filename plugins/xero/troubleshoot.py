@@ -19,6 +19,7 @@ from . import matching
 from .connection import active_connection, integration_settings
 from .models import ContactLink, MatchSuggestion, XeroContact
 from .outbox import is_refused, waiting_entry
+from .sync.engine import latest_run
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ def diagnose_client(client):
         return Diagnosis("problem", f"Xero refused this client: {entry.last_error}", actions,
                          [] if holder else ["Correct the client's details and save; the change is sent again "
                                             "on the next sync."])
+    run = latest_run(connection.tenant_id)
+    if entry is not None and run is not None and run.state == "stopped":
+        return Diagnosis("problem", f"Waiting to go to Xero, but the last sync stopped: {run.message}", [_sync_now()])
     if link is not None:
         return _linked(client, link, entry)
     if entry is not None:

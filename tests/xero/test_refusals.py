@@ -14,6 +14,8 @@ from bm.extensions import db
 from plugins.xero.models import SyncRun, XeroConnection
 from plugins.xero.oauth import decrypt_tokens, encrypt_tokens
 
+from .support import client_named
+
 NO_CONTACTS_SCOPE = "offline_access accounting.settings.read accounting.invoices accounting.payments"
 
 
@@ -91,6 +93,8 @@ def test_a_user_role_that_may_not_write_stops_the_run_and_the_client_goes_once_i
                               "not have a role that may (Xero said: “You are not permitted")
     assert "Standard role or higher" in message
     assert in_xero.contact_named("Queued For A Standard User") is None
+    panel = unescape(admin.get(f"/clients/{client_named('Queued For A Standard User').id}").get_data(as_text=True))
+    assert f"Waiting to go to Xero, but the last sync stopped: {message}" in panel
     sandbox.set_variants(user_role="adviser")
     sync_now()
     assert last_run().state == "finished"
