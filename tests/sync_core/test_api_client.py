@@ -4,13 +4,14 @@ adapter, so no request leaves the process; the sandbox-backed tests cover the sa
 import base64
 import json
 import random
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from plugins.xero import access, api
+from plugins.xero import access, api, pacing
 from plugins.xero.api import XeroClient
 
 BASE = "http://xero.test"
@@ -411,3 +412,35 @@ def test_revoking_a_refresh_token():
     with pytest.raises(api.XeroUnavailable, match=r"could not be reached \(ConnectionError\)"):
         xero.revoke("r0")
     assert (xero.calls, seen.before) == (3, 3)
+
+
+class SharedStore:
+    """Redis's get and set, as the shared pause uses them."""
+
+    def __init__(self):
+        self.values = {}
+
+    def get(self, key):
+        return self.values.get(key)
+
+    def set(self, key, value, px=None):
+        self.values[key] = value.encode()
+
+
+def test_an_app_wide_allowance_nearly_spent_holds_the_next_call_in_every_process():
+    store = SharedStore()
+    xero, _, seen = client((200, {}, {"X-AppMinLimit-Remaining": "10", "X-DayLimit-Remaining": "4321"}), (200, {}),
+                           redis=store)
+    assert xero.day_remaining is None
+    xero.get("Contacts")
+    assert seen.slept == [] and xero.day_remaining == 4321
+    assert float(store.get(pacing.PAUSE_KEY)) == pytest.approx(time.time() + 61, abs=3)
+    xero.get("Contacts")
+    assert len(seen.slept) == 1 and 58 < seen.slept[0] <= 61
+
+
+def test_the_app_wide_pacer_reads_only_the_app_wide_count():
+    xero, _, seen = client((200, {}, {"X-MinLimit-Remaining": "5", "X-AppMinLimit-Remaining": "11"}), (200, {}))
+    xero.get("Contacts")
+    xero.get("Contacts")
+    assert seen.slept == []

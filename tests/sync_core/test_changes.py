@@ -218,3 +218,11 @@ def test_as_last_answered_reads_the_local_copy(core_db):
     db.session.commit()
     known = as_last_answered(OutboxEntry.id, OutboxEntry.updated_at, OutboxEntry.kind == "client")
     assert known(moment) == {rows[1].id: moment, rows[2].id: moment + timedelta(seconds=5)}
+
+
+def test_received_counts_every_record_read_of_the_total_xero_gave_first():
+    listing = Listing(page([contact("a", "2026-11-20T08:00:00"), contact("b", "2026-11-20T09:30:00")], item_count=3),
+                      page([contact("b", "2026-11-20T09:30:00")], item_count=9))
+    changed = ChangedSince(listing, "Contacts", "ContactID", {}, SINCE)
+    progress = [(changed.received, changed.total) for _ in changed.pages()]
+    assert progress == [(2, 3), (3, 3)]
