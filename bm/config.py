@@ -76,6 +76,7 @@ def from_environment(instance_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "BM_WORKER_HEARTBEAT_SECONDS": int(os.environ.get("BM_WORKER_HEARTBEAT_SECONDS", "30")),
+        "BM_JOB_TIMEOUT": int(os.environ.get("BM_JOB_TIMEOUT", "180")),
         "BM_APP_NAME": os.environ.get("BM_APP_NAME", "BrightManager"),
         "BM_TIMEZONE": zone_name_from_environment(),
         "BM_PAGE_SIZE": int(os.environ.get("BM_PAGE_SIZE", "50")),

@@ -49,15 +49,29 @@ def redis_connection(app=None):
 
 
 def queue(name="default"):
-    """Return the RQ queue called ``name`` on the app's Redis."""
-    return Queue(name, connection=redis_connection())
+    """Return the RQ queue called ``name`` on the app's Redis; a job that names no timeout gets
+    ``BM_JOB_TIMEOUT`` seconds."""
+    return Queue(name, connection=redis_connection(), default_timeout=current_app.config["BM_JOB_TIMEOUT"])
+
+
+def timeout(seconds):
+    """Decorator: how long every run of this job may take, wherever it is queued from (periodic,
+    a page, a webhook); RQ stops it past that."""
+
+    def mark(func):
+        func.job_timeout = seconds
+        return func
+
+    return mark
 
 
 def enqueue(func, *args, job_id=None, queue_name="default", **kwargs):
     """Queue ``func(*args, **kwargs)`` now; a job with the same ``job_id`` waiting already wins.
 
-    Returns the job, or None when Redis cannot be reached (the caller's outbox keeps the work).
+    Its timeout is the one ``func`` was given with ``timeout`` (else ``BM_JOB_TIMEOUT``). Returns
+    the job, or None when Redis cannot be reached (the caller's outbox keeps the work).
     """
+    kwargs.setdefault("job_timeout", getattr(func, "job_timeout", None))
     try:
         q = queue(queue_name)
         if job_id:

@@ -2,7 +2,7 @@
 from rq import get_current_job
 
 from bm.extensions import db
-from bm.jobs import redis_connection
+from bm.jobs import redis_connection, timeout
 from bm.plugins import current_plugins
 
 from .config import setting
@@ -13,9 +13,13 @@ from .oauth import client_for
 from .sync import engine
 from .sync.preview import preview_sync
 
-SYNC_TIMEOUT = 3600
+# Xero takes at most 5,000 calls a day from an organisation, 60 a minute: a run cannot make more
+# than 5,000 calls (it stops itself at the daily limit), which takes 84 minutes. Two hours lets
+# any run finish; what a sync does is committed as it goes, so a stopped one loses nothing.
+SYNC_TIMEOUT = 2 * 3600
 
 
+@timeout(SYNC_TIMEOUT)
 def sync_organisation(run_id=None, trigger="periodic"):
     """Run one sync of the connected organisation (does nothing while the plugin is off)."""
     if not current_plugins().is_enabled("xero"):
@@ -28,6 +32,7 @@ def sync_organisation(run_id=None, trigger="periodic"):
     return run.id
 
 
+@timeout(SYNC_TIMEOUT)
 def sync_changed_records(contact_ids, invoices_changed):
     """Sync the contacts (and invoices) a Xero webhook named; the periodic sync is the safety net."""
     if not current_plugins().is_enabled("xero"):
@@ -40,6 +45,7 @@ def sync_changed_records(contact_ids, invoices_changed):
     return run.id
 
 
+@timeout(SYNC_TIMEOUT)
 def recover_links(run_id, by_code):
     """Restore archived links, or find links by contact code (see sync/restore.py)."""
     if not current_plugins().is_enabled("xero"):
@@ -59,8 +65,7 @@ def queue_sync(trigger="manual"):
     live = run_state.reap(redis_connection(), connection.tenant_id)
     if live is not None:
         return live
-    return run_state.send(run_state.queued(connection.tenant_id, trigger), sync_organisation, trigger,
-                          timeout=SYNC_TIMEOUT)
+    return run_state.send(run_state.queued(connection.tenant_id, trigger), sync_organisation, trigger)
 
 
 def sync_interval_seconds():
@@ -68,6 +73,7 @@ def sync_interval_seconds():
     return integration_settings().sync_interval_minutes * 60
 
 
+@timeout(SYNC_TIMEOUT)
 def preview_job(connection_id):
     """RQ entry point: work out a Preview sync, keeping its progress in the job's meta; returns the result."""
     if not current_plugins().is_enabled("xero"):

@@ -55,10 +55,10 @@ def queued(tenant_id, trigger):
     return run
 
 
-def send(run, func, *args, timeout):
+def send(run, func, *args):
     """Commit a queued run and queue its job; with the queue unreachable the run is skipped, saying so."""
     db.session.commit()
-    if enqueue(func, run.id, *args, job_id=job_id(run.id), job_timeout=timeout) is None:
+    if enqueue(func, run.id, *args, job_id=job_id(run.id)) is None:
         finish(run, "skipped", NO_WORKERS)
     return run
 

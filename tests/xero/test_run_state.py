@@ -62,8 +62,7 @@ def test_a_queued_run_is_judged_by_its_job(integrate, app, queues):
     integrate()
     redis = redis_connection(app)
     tenant = db.session.scalar(select(XeroConnection.tenant_id))
-    waiting = run_state.send(run_state.queued(tenant, "manual"), jobs.sync_organisation, "manual",
-                             timeout=jobs.SYNC_TIMEOUT)
+    waiting = run_state.send(run_state.queued(tenant, "manual"), jobs.sync_organisation, "manual")
     assert run_state.reap(redis, tenant).id == waiting.id  # its job waits in the queue
     Job.fetch(run_state.job_id(waiting.id), connection=redis).delete()
     assert run_state.reap(redis, tenant) is None
@@ -74,8 +73,7 @@ def test_a_queued_run_is_judged_by_its_job(integrate, app, queues):
 def test_a_queued_run_whose_job_failed_is_failed_with_the_jobs_error(integrate, app, queues):
     integrate()
     tenant = db.session.scalar(select(XeroConnection.tenant_id))
-    run = run_state.send(run_state.queued(tenant, "manual"), jobs.sync_organisation, "manual",
-                         timeout=jobs.SYNC_TIMEOUT)
+    run = run_state.send(run_state.queued(tenant, "manual"), jobs.sync_organisation, "manual")
     job = Job.fetch(run_state.job_id(run.id), connection=redis_connection(app))
     queue().remove(job)
     with redis_connection(app).pipeline() as pipeline:

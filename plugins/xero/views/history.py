@@ -89,7 +89,7 @@ def preview_start():
     """Queue a Preview sync (Xero reads only) and show its progress."""
     connection = connection_or_404()
     job_id = f"xero-preview-{uuid.uuid4()}"
-    job = enqueue(jobs.preview_job, connection.id, job_id=job_id, job_timeout=1800, result_ttl=PREVIEW_KEEP_SECONDS)
+    job = enqueue(jobs.preview_job, connection.id, job_id=job_id, result_ttl=PREVIEW_KEEP_SECONDS)
     if job is None:  # no workers reachable: work it out here instead
         return render_template("xero/preview.html", connection=connection, job_id=None, state="finished",
                                result=preview_sync(client_for(connection), connection), meta={})

@@ -25,7 +25,6 @@ def recover():
     if not by_code and not archived_links(connection.tenant_id):
         flash("There are no earlier links to restore.", "info")
         return redirect(url_for("xero.index"))
-    run_state.send(run_state.queued(connection.tenant_id, "recovery"), jobs.recover_links, by_code,
-                   timeout=jobs.SYNC_TIMEOUT)
+    run_state.send(run_state.queued(connection.tenant_id, "recovery"), jobs.recover_links, by_code)
     flash("Checking the links against Xero; the result appears below when done.", "info")
     return redirect(url_for("xero.index"))
