@@ -130,7 +130,7 @@ def integrate(admin, xero_user, queues):
         chosen = admin.get(callback)
         assert chosen.headers["Location"].endswith("/tools/integrations/xero/organisation"), chosen.get_data(as_text=True)
         page = admin.get("/tools/integrations/xero/organisation")
-        tenant = re.search(r'<option value="([^"]+)">' + re.escape(organisation) + "<", page.get_data(as_text=True)).group(1)
+        tenant = re.search(r'<option value="([^"]+)"[^>]*>' + re.escape(organisation) + "<", page.get_data(as_text=True)).group(1)
         admin.post("/tools/integrations/xero/organisation", {"tenant_id": tenant})
         if first_sync:
             queues()
