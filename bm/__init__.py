@@ -40,10 +40,10 @@ def create_app(config=None):
     plugins = Plugins(app, load_entrypoints=app.config.get("BM_LOAD_PLUGINS", True),
                       extra=app.config.get("BM_EXTRA_PLUGINS", ()))
 
-    from . import account, auth, clients, history_views, invoices, tools, users, views
+    from . import account, auth, background_views, clients, history_views, invoices, tools, users, views
     from .cli import register_cli
 
-    for module in (account, auth, clients, history_views, invoices, tools, users, views):
+    for module in (account, auth, background_views, clients, history_views, invoices, tools, users, views):
         app.register_blueprint(module.bp)
     for plugin_name, blueprints in plugins.collect_by_plugin("register_blueprints"):
         for blueprint in blueprints or []:

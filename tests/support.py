@@ -1,15 +1,24 @@
 """Small helpers for the core tests (fixtures are in conftest.py and bm/testing.py)."""
+import contextlib
 import html as html_lib
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import requests
 from flask import url_for
 from sqlalchemy import select
 
 from bm.extensions import db
+from bm.jobs import redis_connection
 from bm.models import Client
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def client_named(name):
@@ -42,6 +51,14 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_until_condition(condition, seconds=60):
+    """Return once ``condition()`` is true; fail after ``seconds`` (generous: the machine may be busy)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the condition"
+        time.sleep(0.1)
+
+
 def wait_until_serving(url, seconds=60):
     """Wait until a server just started answers ``url``."""
     deadline = time.monotonic() + seconds
@@ -61,3 +78,22 @@ def history_rows(page):
         cells = [html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         rows.append(tuple("" if cell == "(empty)" else cell for cell in cells[1:]))
     return rows
+
+
+@contextlib.contextmanager
+def worker_process(app, **env):
+    """A real ``flask --app bm.wsgi worker`` on the test's database and Redis, stopped on the way out."""
+    redis_url = app.config.get("REDIS_URL") or f"unix://{redis_connection(app).socket_file}"
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "BM_INSTANCE_PATH": app.instance_path,
+           "REDIS_URL": redis_url, "BM_LOG_LEVEL": "WARNING", **env}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "bm.wsgi", "worker"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()  # RQ's warm shutdown: the worker leaves the registry
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=15)
