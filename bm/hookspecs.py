@@ -157,6 +157,18 @@ def invoice_lock_reason(invoice):
     """
 
 
+@hookspec
+def attention_banners(user):
+    """Banners across the top of every page when something needs a person (e.g. a sync failing).
+
+    Called on every page a signed-in user sees, so it must cost at most an indexed query or two
+    (cache anything slower). Return nothing when all is well.
+
+    :param user: the signed-in ``bm.models.User`` (links for admins only may depend on ``user.is_admin``).
+    :return: a list of ``bm.ui.Banner``.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Setup hooks: called once per app by create_app() and the worker.
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,18 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class Banner:
+    """A message across the top of every page; ``links`` are ``Action``s (links) to what fixes it.
+
+    The text is escaped when shown, so it may quote names from another system.
+    """
+
+    text: str
+    links: tuple = ()
+    style: str = "warning"
+
+
+@dataclass(frozen=True)
 class IntegrationCard:
     """A card on Tools > Integrations."""
 

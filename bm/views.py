@@ -12,6 +12,7 @@ from . import submissions
 from .auth import public
 from .extensions import htmx
 from .localtime import local_time
+from .plugins import current_plugins
 
 bp = Blueprint("views", __name__)
 log = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ ERROR_PAGES = {
                   "(a NUL byte) that cannot be saved. Go back, remove them and try again."),
     500: (500, "Something went wrong", "The error has been logged. Please try again."),
 }
+
+
+def attention_banners():
+    """The banners enabled plugins raise for the signed-in user (none for a visitor)."""
+    if not current_user.is_authenticated:
+        return []
+    return current_plugins().collect("attention_banners", user=current_user._get_current_object())
 
 
 def _error_page(status, title, message):
@@ -103,4 +111,5 @@ def install(app):
             "csrf_token": generate_csrf,
             "new_form_token": submissions.new_token,
             "base_template": "_partial.html" if htmx and not htmx.boosted else "base.html",
+            "attention_banners": attention_banners,
         }

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bm import hookimpl, hookspecs, services
 from bm.extensions import db
 from bm.models import PluginState
-from bm.ui import Action, Badge, IntegrationCard
+from bm.ui import Action, Badge, Banner, IntegrationCard
 from support import html
 
 SAMPLE = "sample_plugin"
@@ -274,6 +274,32 @@ def test_hook_invoice_lock_reason(admin, register_plugin, make_invoice):
     db.session.rollback()
     disable(admin, "owner")
     assert admin.get(f"/invoices/{locked.id}/edit").status_code == 200
+
+
+def test_hook_attention_banners(admin, register_plugin, make_user, make_invoice):
+    class Watcher:
+        @hookimpl
+        def attention_banners(self, user):
+            links = (Action("Fix <it>", "/fix?a=1&b=2"),) + ((Action("Admin only", "/admin-fix"),) if user.is_admin else ())
+            return [Banner("Ledger <b>Acme & Co</b> is down.", links)]
+
+    register_plugin(Watcher(), "watcher")
+    invoice = make_invoice()
+    for url in ("/", "/clients/", f"/invoices/{invoice.id}", "/tools/integrations", "/account/password"):
+        page = html(admin.get(url, follow_redirects=True))
+        banner = page.split('class="flash flash-warning attention"')[1].split("</div>")[0]
+        assert "Ledger &lt;b&gt;Acme &amp; Co&lt;/b&gt; is down." in banner, url
+        assert '<a href="/fix?a=1&amp;b=2">Fix &lt;it&gt;</a>' in banner and '<a href="/admin-fix">Admin only</a>' in banner
+    make_user("staff@example.com", "staff")
+    admin.post("/logout")
+    assert "is down." not in html(admin.get("/login"))
+    admin.login("staff@example.com")
+    page = html(admin.get("/clients/"))
+    assert "Ledger &lt;b&gt;Acme &amp; Co&lt;/b&gt; is down." in page and "Admin only" not in page
+    admin.post("/logout")
+    admin.login("admin@example.com")
+    disable(admin, "watcher")
+    assert "is down." not in html(admin.get("/clients/"))
 
 
 def test_first_lock_reason_wins(register_plugin, make_invoice):

@@ -4,7 +4,7 @@ from flask import url_for
 from bm import hookimpl
 from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
-from . import invoice_status, jobs, troubleshoot
+from . import attention, invoice_status, jobs, troubleshoot
 from .history import prune_history
 from .connection import active_connection, new_clients_go_to_xero
 from .models import DRAFT_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink
@@ -112,6 +112,11 @@ def integrations():
         status = f"Connected to {connection.organisation_name}" if connection.is_connected else "Disconnected"
     return [IntegrationCard(name="Xero", description="Share clients and invoices with Xero.",
                             url=url_for("xero.index"), status=status, logo_text="X")]
+
+
+@hookimpl
+def attention_banners(user):
+    return attention.banners(user)
 
 
 @hookimpl
