@@ -1,8 +1,10 @@
 """Helpers shared by the core tests (bm.testing holds the main fixtures)."""
 import pytest
+from aiosmtpd.controller import Controller
 
 from bm import services
 from bm.extensions import db
+from support import free_port
 
 
 @pytest.fixture
@@ -47,3 +49,22 @@ def approved(make_invoice):
     services.approve_invoice(invoice)
     db.session.commit()
     return invoice
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, _server, _session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port, collecting what it receives."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()

@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from bm.extensions import db
@@ -106,25 +105,6 @@ def test_staff_cannot_make_reset_links(staff, make_user):
     user = make_user("ann@example.com")
     assert staff.post(f"/tools/users/{user.id}/reset-password").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(PasswordReset)) == 0
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, _server, _session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free local port, collecting what it receives."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 def test_the_reset_link_is_emailed_when_smtp_is_set(app, admin, make_user, smtp_server):

@@ -4,7 +4,7 @@ from flask import url_for
 from bm import hookimpl
 from bm.ui import Action, Badge, IntegrationCard, Panel, PeriodicJob
 
-from . import attention, invoice_status, jobs, troubleshoot
+from . import attention, incidents, invoice_status, jobs, troubleshoot
 from .history import prune_history
 from .connection import active_connection, new_clients_go_to_xero
 from .models import DRAFT_IN_XERO, GONE_IN_XERO, ContactLink, InvoiceLink
@@ -162,5 +162,6 @@ def register_commands():
 @hookimpl
 def periodic_jobs():
     return [PeriodicJob(name="xero-sync", func=jobs.sync_organisation, interval=jobs.sync_interval_seconds),
-            PeriodicJob(name="xero-history-prune", func=prune_history, interval=3600)]
+            PeriodicJob(name="xero-history-prune", func=prune_history, interval=3600),
+            PeriodicJob(name="xero-incidents", func=incidents.check, interval=incidents.CHECK_SECONDS)]
 

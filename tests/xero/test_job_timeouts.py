@@ -34,7 +34,7 @@ def test_every_xero_job_is_queued_with_the_syncs_timeout_and_others_with_the_def
     timeouts = {job.func_name.rpartition(".")[2]: job.timeout for job in queue().jobs}
     assert timeouts == {"sync_organisation": jobs.SYNC_TIMEOUT, "sync_changed_records": jobs.SYNC_TIMEOUT,
                         "preview_job": jobs.SYNC_TIMEOUT, "prune": DEFAULT_SECONDS,
-                        "prune_history": DEFAULT_SECONDS}
+                        "prune_history": DEFAULT_SECONDS, "check": DEFAULT_SECONDS}
     queues()
     admin.post(f"{XERO}/links/recover", {"by": "code"})
     assert [job.timeout for job in queue().jobs] == [jobs.SYNC_TIMEOUT]
