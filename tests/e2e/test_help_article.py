@@ -468,7 +468,8 @@ class TestHelpArticle:
         expect(page.get_by_role("heading", name=f"Disconnect from {ORGANISATION}?")).to_be_visible()
         page.get_by_label(re.compile("to confirm")).fill(ORGANISATION)
         page.get_by_role("button", name="Disconnect").click()
-        expect(page.get_by_text(f"Disconnected from {ORGANISATION}. Client links were removed.")).to_be_visible()
+        expect(page.get_by_text(f"Disconnected from {ORGANISATION}: Xero removed the connection and revoked "
+                                "BrightManager's access. Client links were removed.")).to_be_visible()
         expect(page.get_by_role("link", name="Integrate with Xero")).to_be_visible()
         page.get_by_role("search").get_by_label("Search clients").fill("Patel")
         page.keyboard.press("Enter")

@@ -157,6 +157,13 @@ def test_nothing_is_asked_when_the_next_pull_reads_a_page_or_less_anyway():
     assert len(listing.asked) == 1
 
 
+def test_nothing_is_asked_when_the_sync_wrote_nothing_after_the_pull():
+    read = (("a", "2026-11-20T09:10:00"), ("b", "2026-11-20T09:10:00.500"), ("c", "2026-11-20T09:10:00.900"))
+    listing, changed = after_pull(read=read, then=[page([], STARTED, item_count=0)])  # 3 read > a page of 2
+    assert changed.past_own_writes(lambda moment: {}) == datetime(2026, 11, 20, 9, 10, 0, 900000)
+    assert len(listing.asked) == 1
+
+
 def test_when_xero_gives_no_page_size_a_page_is_a_thousand():
     listing, changed = after_pull(page_size=None, then=[newest_page("w3", "w2")])
     assert changed.page_size == 1000

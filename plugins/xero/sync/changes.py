@@ -94,8 +94,8 @@ class ChangedSince:
         wrote to the front of the list: the watermark stays and the next pull reads it all.
         Not seen: an edit to a record this sync wrote, made while the sync was still writing and
         older than a page of its later writes. Nothing is asked when the next pull would read a
-        page or less anyway, or when the pull's newest change is too close to its start to
-        leave a second between them.
+        page or less anyway, when the sync wrote nothing after the pull's newest change, or when
+        that change is too close to the pull's start to leave a second between them.
         """
         watermark = self.watermark
         if self.started is None:
@@ -105,7 +105,7 @@ class ChangedSince:
             return watermark
         records = known(after_read)
         overlap = sum(count for moment, count in self.per_second.items() if moment >= _second(watermark - OVERLAP))
-        if len(records) + overlap <= self.page_size:
+        if not records or len(records) + overlap <= self.page_size:
             return watermark
         page = next(iter(self.xero.pages(self.endpoint, self.endpoint, {**self.params, "order": "UpdatedDateUTC DESC"},
                                          modified_since=after_read.replace(tzinfo=timezone.utc))))
