@@ -54,7 +54,8 @@ def test_the_embedded_redis_of_a_session_is_stopped(tmp_path, end_with, exit_cod
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["bm.testing"]\n')
     (tmp_path / "test_inner.py").write_text(INNER_TEST)
     pid_file = tmp_path / "redis.pid"
-    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env = {key: value for key, value in os.environ.items()  # the outer session's instance (and its Redis) stay its own
+           if key not in ("REDIS_URL", "DATABASE_URL", "BM_INSTANCE_PATH")}
     env.update(REDIS_PID_FILE=str(pid_file), END_WITH=end_with)
     session = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                              cwd=tmp_path, env=env, capture_output=True, timeout=120)
