@@ -46,9 +46,13 @@ ENDING_SIGNALS = (signal.SIGXCPU, signal.SIGTERM)
 
 @pytest.fixture(scope="session")
 def instance_path(tmp_path_factory):
-    """The session's instance folder; the embedded Redis started in it is stopped however the session ends:
-    at its end, at exit (a run ended by os._exit or sys.exit) and on SIGXCPU/SIGTERM."""
+    """The session's instance folder, in BM_INSTANCE_PATH for the session (a value set before, even one
+    inherited from an earlier session in the same process as under mutmut, must not share its Redis).
+    The embedded Redis started in it is stopped however the session ends: at its end, at exit (a run
+    ended by os._exit or sys.exit) and on SIGXCPU/SIGTERM."""
     path = tmp_path_factory.mktemp("instance")
+    outer = os.environ.get("BM_INSTANCE_PATH")
+    os.environ["BM_INSTANCE_PATH"] = str(path)
     stop = partial(_stop_embedded_redis, path / "redis.db")
     atexit.register(stop)
     previous = {number: signal.signal(number, partial(_stop_then_die, stop)) for number in ENDING_SIGNALS}
@@ -57,6 +61,10 @@ def instance_path(tmp_path_factory):
     atexit.unregister(stop)
     for number, handler in previous.items():
         signal.signal(number, handler)
+    if outer is None:
+        os.environ.pop("BM_INSTANCE_PATH")
+    else:
+        os.environ["BM_INSTANCE_PATH"] = outer
 
 
 def _stop_then_die(stop, number, _frame):
@@ -141,7 +149,6 @@ def _fresh_globals(_sender, **_extra):
 
 @pytest.fixture
 def app(database_url, app_config, instance_path):
-    os.environ.setdefault("BM_INSTANCE_PATH", instance_path)
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
     request_started.connect(_fresh_globals, application)
     application.jinja_env.bytecode_cache = _TEMPLATE_CACHE
