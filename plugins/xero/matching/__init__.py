@@ -57,7 +57,7 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Prefix
 
-from .arrays import best, cross, shared, similarity
+from .arrays import best, cross, shared, similarity, threads
 from .candidates import candidates
 from .names import normalise_name
 from .people import CONTACT_PERSON, FIRST_LAST, JOINT, OWNER
@@ -226,7 +226,7 @@ class _Evidence:
         if len(full):
             ours, theirs = contacts.firsts[mine[full]], clients.firsts[yours[full]]
             first[full] = similarity(ours, theirs)
-            common = process.cpdist(ours, theirs, scorer=Prefix.similarity, workers=-1)
+            common = process.cpdist(ours, theirs, scorer=Prefix.similarity, workers=threads(len(ours)))
             short_form[full] = (common >= 3) & (common == lengths[:, full].min(axis=0))
         same_initial = contacts.initials[mine] == clients.initials[yours]
         # "Dave" and "David", "Bob" and "Robert": a short form is the same first name.
@@ -265,7 +265,7 @@ class _Evidence:
         if not len(fits):
             return
         within = process.cpdist(people.full_names[mine[fits]], names.names.values[yours[fits]],
-                                scorer=fuzz.token_set_ratio, workers=-1) == 100
+                                scorer=fuzz.token_set_ratio, workers=threads(len(fits))) == 100
         found = open_pairs[np.unique(pair[fits[within]])]
         self.name[found] = 100 - _OWNER_COST
         self.label[found] = _OWNER_NAME

@@ -82,7 +82,17 @@ def similarity(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     """Return how alike each of our strings is to the same place's of theirs, 0 to 100."""
     if not len(ours):
         return np.zeros(0, np.float32)
-    return process.cpdist(ours, theirs, scorer=fuzz.ratio, workers=-1)
+    return process.cpdist(ours, theirs, scorer=fuzz.ratio, workers=threads(len(ours)))
+
+
+# rapidfuzz starts a thread per core on each call that may use them all: some milliseconds, which
+# is more than a few thousand comparisons cost on one (a client file scores its look-alikes so).
+_PARALLEL_FROM = 10_000
+
+
+def threads(comparisons: int) -> int:
+    """Return rapidfuzz's ``workers`` for a call making this many comparisons: all cores only when it pays."""
+    return -1 if comparisons >= _PARALLEL_FROM else 1
 
 
 def ranks(keys: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Iterator
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from .arrays import ranks
+from .arrays import ranks, threads
 from .sides import Side
 
 # A name under the cutoff scores -7 and cannot reach FLOOR unless the pair shares a key, and
@@ -45,7 +45,8 @@ def _name_neighbours(contacts: Side, clients: Side, count: int, chunk_cells: int
         if first == last or not choices:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         scores = process.cdist(contacts.names.values[first:last], choices, scorer=fuzz.ratio,
-                               score_cutoff=_NAME_CUTOFF, dtype=np.uint8, workers=-1)
+                               score_cutoff=_NAME_CUTOFF, dtype=np.uint8,
+                               workers=threads((last - first) * len(choices)))
         rows, columns = _top_columns(scores, count)
         return contacts.names.owners(start, end)[rows], owners[columns]
 
