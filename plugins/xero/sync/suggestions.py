@@ -1,5 +1,6 @@
 """Working out match suggestions for every unlinked Xero customer (after each sync)."""
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import load_only
 
 from bm.extensions import db
 from bm.models import Client
@@ -84,7 +85,9 @@ def _unlinked_contacts_in_chunks(tenant_id):
 
 
 def suggestions_for(contact_ids):
-    """``{contact_id: [(client, score, reasons)]}`` best first, leaving out clients now linked."""
+    """``{contact_id: [(client, score, reasons)]}`` best first, leaving out clients now linked.
+
+    Each client holds only what the list shows of it: its id, name and reference."""
     # NOT EXISTS, not NOT IN: PostgreSQL then probes the link index for the few suggested
     # clients instead of hashing every link and scanning every client (40 ms -> 5 ms at 100,000).
     linked = select(ContactLink.id).where(ContactLink.client_id == Client.id, ContactLink.archived_at.is_(None))
@@ -93,6 +96,7 @@ def suggestions_for(contact_ids):
         .where(MatchSuggestion.contact_id.in_(list(contact_ids)), Client.archived.is_(False),
                ~linked.exists())
         .order_by(MatchSuggestion.contact_id, MatchSuggestion.score.desc(), Client.id)
+        .options(load_only(Client.id, Client.name, Client.reference))
     )
     found = {contact_id: [] for contact_id in contact_ids}
     for suggestion, client in rows:
