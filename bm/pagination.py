@@ -13,7 +13,7 @@ from datetime import date, datetime
 from itertools import islice
 
 from flask import current_app, request
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, inspect, literal, select, tuple_
 from sqlalchemy.sql import operators
 
 from .extensions import db
@@ -89,16 +89,20 @@ def _first(query, count, few):
 
     When the whole list has few rows it is asked for without a LIMIT: the planner then finds them
     through the filter's index and sorts them, instead of walking the sort index through a
-    selective filter (a search matching 900 of 100,000 clients: 110 ms -> 12 ms). Only the rows
-    taken become objects.
+    selective filter (a search matching 900 of 100,000 clients: 110 ms -> 12 ms). That asks only
+    for the rows' keys; the rows taken are then loaded by key, with the query's own options, so
+    that 900 matches do not become 900 objects (the ORM makes one of every row it is given).
     """
     if not few:
         return list(db.session.scalars(query.limit(count)))
-    result = db.session.scalars(query)
+    (key,) = inspect(query.column_descriptions[0]["entity"]).primary_key
+    result = db.session.scalars(query.with_only_columns(key, maintain_column_froms=True))
     try:
-        return list(islice(result, count))
+        keys = list(islice(result, count))
     finally:
         result.close()
+    found = {getattr(row, key.key): row for row in db.session.scalars(query.order_by(None).where(key.in_(keys)))}
+    return [found[value] for value in keys if value in found]
 
 
 def _page(keys, items, size, first, total, exact, more_before, more_after):
