@@ -9,6 +9,8 @@ requests one at a time, every page mixed in random order, while a second process
 request of the same mix in flight: each page is measured under the same load, the trivial page
 too. One measured request at a time with 2 workers: a measured request does not queue behind
 another measured one, so the trivial page's p95 is its own and not the slowest page's.
+Then the same again with the pages as they were at ``support.BEFORE`` (their ``bm`` and
+``plugins`` from git, on the same database): the Before column.
 
 Run it alone with ``python -m tests.bench.bench_pages``.
 """
@@ -64,11 +66,17 @@ SEARCHES = ("smith", "plumbing", "harbour", "jones", "café", "consulting", "ltd
 PASSWORD = "bench-password"
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Seed, serve, load; return p50 and p95 of each page with the trivial page as baseline.
+def run(quick: bool = False, before: str | None = None) -> list[dict]:
+    """Seed, serve, load; return p50 and p95 of each page with the trivial page as baseline, and
+    the same measured with the pages as they were at ``before`` (BEFORE by default, HEAD in quick
+    mode) on the same database, served and loaded the same way right after.
 
     Without PostgreSQL at the default address it is skipped; one named in BENCH_POSTGRES must be there.
     """
+    before = before or ("HEAD" if quick else support.BEFORE)
+    if not support.revision_here(before):
+        print(f"bench: the pages at {before} skipped: no such commit here", file=sys.stderr)
+        before = None
     name = f"bm_bench_{os.getpid()}"
     try:
         _admin_sql(f'CREATE DATABASE "{name}"')
@@ -79,7 +87,7 @@ def run(quick: bool = False) -> list[dict]:
         return []
     try:
         with tempfile.TemporaryDirectory(prefix="bm-bench-pages-") as folder:
-            return _measure(f"{POSTGRES}/{name}", Path(folder), QUICK if quick else FULL)
+            return _measure(f"{POSTGRES}/{name}", Path(folder), QUICK if quick else FULL, before)
     finally:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -89,21 +97,32 @@ def _admin_sql(statement):
         connection.execute(statement)
 
 
-def _measure(database_url, folder, sizes):
+def _measure(database_url, folder, sizes, before):
     secrets = {"SECRET_KEY": "bench-secret-key", "BM_ENCRYPTION_KEY": "bench-encryption-key"}
     app = support.bench_app(folder, database_url, **secrets)
     started = time.perf_counter()
     with app.app_context():
         seed(app, sizes)
     seeded_in = time.perf_counter() - started
-    port = support.free_port()
     env = {**os.environ, **secrets, "DATABASE_URL": database_url, "BM_INSTANCE_PATH": str(folder),
            "BM_LOG_LEVEL": "WARNING"}
     env.pop("REDIS_URL", None)
+    found = rows(*_serve_and_time(support.ROOT, env, folder, sizes), seeded_in, sizes)
+    if before:
+        code = support.code_at(before, folder / "before")
+        found = support.with_before(found, rows(*_serve_and_time(code, env, folder, sizes), seeded_in, sizes),
+                                    before)
+    return found
+
+
+def _serve_and_time(code, env, folder, sizes):
+    """Serve the app in ``code`` with gunicorn, log in, walk the lists and time every page under load:
+    ``({page: [seconds]}, {list: pages walked})``."""
+    port = support.free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "tests.bench.wsgi_app:app"],
-        cwd=support.ROOT, env=env, stdout=open(folder / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+        cwd=code, env=env, stdout=open(folder / "gunicorn.log", "a"), stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
         support.wait_for(f"{base}/login")
@@ -116,7 +135,7 @@ def _measure(database_url, folder, sizes):
     finally:
         server.terminate()
         server.wait(30)
-    return rows(latencies, seeded_in, sizes, {page: len(paths) for page, paths in pages.items()})
+    return latencies, {page: len(paths) for page, paths in pages.items()}
 
 
 # -- seeding ------------------------------------------------------------------------------------
@@ -333,7 +352,7 @@ def _percentile(values, share):
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def rows(latencies, seeded_in, sizes, walked):
+def rows(latencies, walked, seeded_in, sizes):
     baseline = latencies.pop(TRIVIAL)
     base50, base95 = _percentile(baseline, 0.5) * 1000, _percentile(baseline, 0.95) * 1000
     found = [

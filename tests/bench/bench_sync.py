@@ -25,13 +25,11 @@ Run it alone with ``python -m tests.bench.bench_sync [--quick] [--before REV]``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -44,7 +42,6 @@ RSS_GOAL_MIB = 300
 CALLS_GOAL = 1.1  # calls at most 10% above the minimum
 PROGRESS_GOAL = 1.02  # progress updates cost under 2% of the sync's CPU
 PROGRESS_TURNS = 4  # runs each way, in turns: the least of each is compared, as noise only adds CPU
-BEFORE = "6d7538b"  # main before issue 15's echo, progress and big-sync work
 
 
 @dataclass(frozen=True)
@@ -77,9 +74,8 @@ def run(quick: bool = False, before: str | None = None) -> list[dict]:
     """Run every scenario against one sandbox process (``calls`` also with the sync at ``before``:
     BEFORE by default, HEAD in quick mode, where only the code path matters and a shallow clone
     may not hold BEFORE; skipped outside a git checkout)."""
-    before = before or ("HEAD" if quick else BEFORE)
-    if subprocess.run(["git", "cat-file", "-e", f"{before}^{{commit}}"], cwd=support.ROOT,
-                      capture_output=True).returncode != 0:
+    before = before or ("HEAD" if quick else support.BEFORE)
+    if not support.revision_here(before):
         print(f"bench: the sync at {before} skipped: no such commit here", file=sys.stderr)
         before = None
     with tempfile.TemporaryDirectory(prefix="bm-bench-sync-") as folder, \
@@ -87,8 +83,8 @@ def run(quick: bool = False, before: str | None = None) -> list[dict]:
         work = Path(folder)
         rows = _in_child("calls", sandbox.url, work / "calls", quick)
         if before:
-            earlier = _in_child("calls", sandbox.url, work / "calls-before", quick, _code_at(before, work / "before"))
-            rows = _with_before(rows, earlier, before)
+            earlier = _in_child("calls", sandbox.url, work / "calls-before", quick, support.code_at(before, work / "before"))
+            rows = support.with_before(rows, earlier, before)
         rows += _in_child("big", sandbox.url, work / "big", quick)
         runs = {mode: [] for mode in ("on", "off")}
         for turn in range(1 if quick else PROGRESS_TURNS):
@@ -107,30 +103,6 @@ def _in_child(scenario: str, sandbox_url: str, folder: Path, quick: bool, code: 
     if done.returncode != 0:
         raise RuntimeError(f"bench_sync {scenario} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _code_at(revision: str, folder: Path) -> Path:
-    """A folder with ``bm`` and ``plugins`` as they were at ``revision`` and today's tests and sandbox
-    (run from it, a child imports the app of then and the benchmark of now)."""
-    archive = subprocess.run(["git", "archive", revision, "bm", "plugins"], cwd=support.ROOT, capture_output=True,
-                             check=True).stdout
-    folder.mkdir()
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    for name in ("tests", "xero_sandbox"):
-        (folder / name).symlink_to(support.ROOT / name)
-    return folder
-
-
-def _with_before(rows: list[dict], earlier: list[dict], revision: str) -> list[dict]:
-    """Each row with its figure from the same scenario run with the sync at ``revision``."""
-    then = {row["name"]: row for row in earlier}
-    for row in rows:
-        if row["name"] in then:
-            row["before"], row["before_ratio"] = then[row["name"]]["value"], then[row["name"]]["ratio"]
-            row["before_rev"] = revision
-            row["detail"] = f"{row.get('detail', '')}; at {revision}: {then[row['name']].get('detail', '')}".lstrip("; ")
-    return rows
 
 
 def _progress_row(runs: dict) -> dict:
@@ -360,6 +332,6 @@ if __name__ == "__main__":
         parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_sync")
         parser.add_argument("--quick", action="store_true", help="tiny sizes, same code paths")
         parser.add_argument("--before", metavar="REV",
-                            help=f"also run the calls scenario with the sync at this git revision (default {BEFORE})")
+                            help=f"also run the calls scenario with the sync at this git revision (default {support.BEFORE})")
         options = parser.parse_args()
         print_table(run(quick=options.quick, before=options.before))

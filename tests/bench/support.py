@@ -3,12 +3,14 @@ integrating through Xero's pages, and fast generated clients.
 """
 from __future__ import annotations
 
+import io
 import os
 import random
 import resource
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ from flask import g, request_started
 ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://localhost/tools/integrations/xero/callback"
 ORGANISATION = "Demo Company (UK)"
+BEFORE = "6d7538b"  # main before issue 15's echo, progress, big-sync and page work: the Before column
 
 
 def free_port() -> int:
@@ -202,4 +205,34 @@ def client_rows(count: int, seed: int = 7, start: int = 1) -> list[dict]:
         client["reference"] = f"B{number:06d}"
         client.pop("id")
         rows.append({key: value or "" for key, value in client.items()})
+    return rows
+
+
+def revision_here(revision: str) -> bool:
+    """Whether this checkout holds ``revision`` (a shallow clone or an unpacked copy may not)."""
+    return subprocess.run(["git", "cat-file", "-e", f"{revision}^{{commit}}"], cwd=ROOT,
+                          capture_output=True).returncode == 0
+
+
+def code_at(revision: str, folder: Path) -> Path:
+    """A folder with ``bm`` and ``plugins`` as they were at ``revision`` and today's tests and sandbox
+    (run from it, a child imports the app of then and the benchmark of now)."""
+    archive = subprocess.run(["git", "archive", revision, "bm", "plugins"], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    folder.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    for name in ("tests", "xero_sandbox"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
+
+
+def with_before(rows: list[dict], earlier: list[dict], revision: str) -> list[dict]:
+    """Each row with its figure from the same scenario run with the code at ``revision``."""
+    then = {row["name"]: row for row in earlier}
+    for row in rows:
+        if row["name"] in then:
+            row["before"], row["before_ratio"] = then[row["name"]]["value"], then[row["name"]]["ratio"]
+            row["before_rev"] = revision
+            row["detail"] = f"{row.get('detail', '')}; at {revision}: {then[row['name']].get('detail', '')}".lstrip("; ")
     return rows
