@@ -50,6 +50,9 @@ def _name_neighbours(contacts: Side, clients: Side, count: int, chunk_cells: int
         rows, columns = _top_columns(scores, count)
         return contacts.names.owners(start, end)[rows], owners[columns]
 
+    if len(bounds) == 2:  # one chunk: nothing to compare ahead, and a thread costs more than a few names
+        yield 0, contacts.size, *similarities(0, contacts.size)
+        return
     # cdist releases the GIL, so the next rows are compared while the caller scores these.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(similarities, bounds[0], bounds[1])
