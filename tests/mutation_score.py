@@ -48,7 +48,8 @@ def _records():
     """``{source file: {mutant name: exit code or None}}`` for every mutant mutmut generated."""
     records = sorted(MUTANTS.glob("plugins/**/*.py.meta"))
     if not records:
-        sys.exit("mutants/ holds no results: run make mutate first")
+        sys.exit("mutants/ holds no mutants yet: make mutate MUTANTS='plugins.xero.outbox*' makes them all "
+                 "(and checks the outbox's)")
     return {str(record.relative_to(MUTANTS).with_suffix("")): json.loads(record.read_text()).get("exit_code_by_key", {})
             for record in records}
 
