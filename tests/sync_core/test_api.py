@@ -139,6 +139,62 @@ def test_rate_limit_errors_say_when_to_come_back():
     assert (str(offline), offline.status, offline.retry_after) == ("Xero is unavailable.", 503, 300)
 
 
+def limited_client(monkeypatch, jitter):
+    """A client whose sleeps are recorded and whose jitter is ``jitter`` (random.random's value)."""
+    slept = []
+    monkeypatch.setattr(api.random, "random", lambda: jitter)
+    return api.XeroClient("id", "secret", sleep=slept.append), slept
+
+
+def too_many(problem=None, retry_after=None):
+    headers = {"X-Rate-Limit-Problem": problem, "Retry-After": retry_after}
+    return response(429, {}, headers={name: value for name, value in headers.items() if value is not None})
+
+
+def test_a_minute_429_waits_retry_after_and_up_to_a_tenth_more(monkeypatch):
+    client, slept = limited_client(monkeypatch, jitter=0.5)
+    client.pacer.window_start, client.pacer.last_remaining = 1000.0, 3
+    assert client._rate_limited(too_many("minute", "30"), waited=0) == slept[-1] == pytest.approx(31.5)
+    assert (client.pacer.window_start, client.pacer.last_remaining) == (None, None)  # the count starts again
+
+
+def test_a_429_that_names_no_limit_and_no_time_waits_a_minute(monkeypatch):
+    client, slept = limited_client(monkeypatch, jitter=0.0)
+    assert client._rate_limited(too_many(), waited=0) == 60
+    assert client._rate_limited(too_many("Minute", "soon"), waited=0) == 60
+    assert slept == [60, 60]
+
+
+def test_the_app_wide_minute_holds_every_process_rather_than_sleeping_here(monkeypatch):
+    client, slept = limited_client(monkeypatch, jitter=0.0)
+    client.app_pacer.window_start, client.app_pacer.last_remaining = 1000.0, 3
+    assert client._rate_limited(too_many("AppMinute", "20"), waited=0) == 20
+    assert slept == [] and client.app_pause.local_until > 0
+    assert (client.app_pacer.window_start, client.app_pacer.last_remaining) == (None, None)
+
+
+@pytest.mark.parametrize("problem", ["day", "DayLimit", "Daily"])
+def test_the_daily_limit_stops_at_once(monkeypatch, problem):
+    client, slept = limited_client(monkeypatch, jitter=0.0)
+    with pytest.raises(api.DailyLimitReached) as stopped:
+        client._rate_limited(too_many(problem, "3600"), waited=0)
+    assert stopped.value.retry_after == 3600 and slept == []
+
+
+@pytest.mark.parametrize(("retry_after", "waited", "stops"), [
+    ("120", 0, False), ("121", 0, True), ("30", api.MAX_RATE_LIMIT_WAIT - 30, False),
+    ("30", api.MAX_RATE_LIMIT_WAIT - 29, True),
+])
+def test_a_call_stops_waiting_past_two_minutes_at_once_or_its_whole_budget(monkeypatch, retry_after, waited, stops):
+    client, slept = limited_client(monkeypatch, jitter=0.0)
+    if stops:
+        with pytest.raises(api.RateLimited) as stopped:
+            client._rate_limited(too_many("minute", retry_after), waited=waited)
+        assert (stopped.value.problem, stopped.value.retry_after, slept) == ("minute", int(retry_after), [])
+    else:
+        assert client._rate_limited(too_many("minute", retry_after), waited=waited) == int(retry_after)
+
+
 def test_idempotency_keys_are_fresh_and_short_enough():
     first, second = api.new_idempotency_key(), api.new_idempotency_key()
     assert first != second and first.startswith("bm-") and len(first) == 39
