@@ -6,10 +6,13 @@ from sqlalchemy import select
 from bm import services
 from bm.extensions import db
 from bm.models import Invoice
-from plugins.xero.models import XeroConnection
+from plugins.xero.connection import active_connection
+from plugins.xero.models import WriteBatch, XeroConnection
+from plugins.xero.oauth import client_for
+from plugins.xero.sync.preview import preview_sync
 
 from .support import client_named, contact_id_of, contact_of, html
-from .test_invoice_sync import enable_invoice_sync, raise_invoice
+from .test_invoice_sync import edit_invoice, enable_invoice_sync, integrated_no_clients, invoice_numbered, invoicing, raise_invoice, riverside  # noqa: F401 (fixtures)
 
 XERO = "/tools/integrations/xero"
 
@@ -130,3 +133,52 @@ def test_preview_is_refused_while_disconnected(integrated, admin, xero_user, syn
     response = admin.post(f"{XERO}/preview")
     assert response.headers["Location"].endswith(f"{XERO}/")
     assert sandbox.stats()["total_calls"] == 0
+
+
+def test_preview_names_each_invoice_change_payment_outcome_and_pending_batch(
+        invoicing, admin, sync_now, in_xero, sandbox):
+    contact = contact_id_of("Riverside Yoga Studio")
+    approved = in_xero.raise_invoice(contact, "80.00")
+    draft = in_xero.raise_invoice(contact, "50.00", status="DRAFT")
+    sent, revised = raise_invoice(admin, invoicing), raise_invoice(admin, invoicing)
+    sync_now()
+    edit_invoice(admin, revised, "Year-end accounts, revised", "99.00")
+    in_xero.call("POST", f"Invoices/{draft['InvoiceID']}", json={"Invoices": [{
+        "Date": "2026-11-02", "DueDate": "2026-12-02", "Reference": "PO 77"}]})
+    admin.post(f"/invoices/{sent.id}/approve")
+    admin.post(f"/invoices/{sent.id}/payments", {"date": "2026-11-24", "amount": "60.00", "reference": "Cheque 12"})
+    imported = invoice_numbered(approved["InvoiceNumber"])
+    admin.post(f"/invoices/{imported.id}/payments", {"date": "2026-11-25", "amount": "10.00", "reference": ""})
+    unsent = raise_invoice(admin, invoicing)
+    admin.post(f"/invoices/{unsent.id}/approve")
+    admin.post(f"/invoices/{unsent.id}/payments", {"date": "2026-11-26", "amount": "25.00", "reference": ""})
+    for number in (1, 2):
+        db.session.add(WriteBatch(tenant_id=active_connection().tenant_id, kind="contact-create", method="PUT",
+                                  idempotency_key=f"bm-pending-{number}", body={}, object_ids=[]))
+    db.session.commit()
+
+    phases = []
+    sandbox.reset_stats()
+    xero = client_for(active_connection())
+    xero.calls = 7  # what the client had made before counts no more than the preview's own
+    result = preview_sync(xero, active_connection(), lambda phase, percent: phases.append((phase, percent)))
+
+    assert result["calls"] == sum(sandbox.stats()["calls"].values()) == 2
+    assert phases == [("Reading contacts changed in Xero", 10), ("Comparing linked clients", 40),
+                      ("Reading invoices changed in Xero", 60), ("Comparing invoices", 75),
+                      ("Reading the outbox", 90), ("Done", 100)]
+    here = invoice_numbered(draft["InvoiceNumber"])
+    edited = next(row for row in result["invoices_in"] if row["number"] == draft["InvoiceNumber"])
+    assert edited["action"] == "update" and edited["changes"] == [
+        {"field": "Date", "before": here.date.isoformat(), "after": "2026-11-02"},
+        {"field": "Due date", "before": here.due_date.isoformat(), "after": "2026-12-02"},
+        {"field": "Reference", "before": "", "after": "PO 77"}]
+    assert {row["invoice"]: (row["outcome"], row["sent"]) for row in result["payments_out"]} == {
+        sent.number: ("waits for the invoice to be approved in Xero", False),
+        imported.number: ("would be sent to Xero", True),
+        unsent.number: ("waits: the invoice is not in Xero yet", False)}
+    assert [(row["action"], row["number"], row["summary"]) for row in result["invoices_out"]] == [
+        ("update", revised.number, "1 line: Year-end accounts, revised 1 × 99.00 @ 20%"),
+        ("create", unsent.number, "1 line: Year-end accounts 2 × 150.00 @ 20%")]
+    assert "2 interrupted batches would be settled first (what reached Xero is linked, the rest sent again)." \
+        in result["notes"]
