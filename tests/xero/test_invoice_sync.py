@@ -12,7 +12,9 @@ from bm import services
 from bm.extensions import db
 from bm.models import Invoice
 from bm.testing import Browser
-from plugins.xero.models import InvoiceLink, PaymentLink, WriteBatch, XeroSettings
+from plugins.xero.api import xero_date
+from plugins.xero.models import InvoiceLink, PaymentLink, SyncRun, WriteBatch, XeroSettings
+from plugins.xero.sync.contacts import naive_utc
 
 from .support import client_named, contact_id_of, html
 
@@ -23,6 +25,11 @@ LINE = {"description": "Year-end accounts", "quantity": "2", "unit_price": "150.
 def invoice_numbered(number):
     db.session.expire_all()
     return db.session.scalar(select(Invoice).where(Invoice.number == number))
+
+
+def latest_run():
+    db.session.expire_all()
+    return db.session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
 
 
 def link_of(invoice):
@@ -178,7 +185,10 @@ def test_invoice_raised_in_xero_for_a_linked_contact_appears_with_number_lines_a
         ("Payroll", 3, Decimal("40.00"), 20), ("Zero-rated book", 1, Decimal("10.00"), 0)]
     assert invoice.total == Decimal(str(raised["Total"])) == Decimal("154.00")
     assert str(invoice.due_date) == "2026-12-05"
-    assert link_of(invoice).origin == "xero"
+    link = link_of(invoice)
+    assert link.origin == "xero"
+    # Xero's moment of the change, kept to tell which side changed last when both edit it.
+    assert link.xero_updated_at == naive_utc(xero_date(raised["UpdatedDateUTC"]))
 
 
 def test_invoices_raised_in_xero_before_enabling_are_never_imported(riverside, admin, sync_now, in_xero, xero_user):
@@ -298,6 +308,7 @@ def test_payments_in_xero_update_amount_paid_due_and_status(sent, admin, sync_no
     invoice = db.session.get(Invoice, sent.id)
     assert (invoice.amount_paid, invoice.amount_due, invoice.status) == (Decimal("100.00"), Decimal("260.00"),
                                                                        "awaiting_payment")
+    assert latest_run().counts.get("payments_pulled") == 1
     pay_in_xero(in_xero_ui, in_xero, xero_id, "260.00")
     sync_now()
     sync_now()  # seeing the same payments again records nothing twice
@@ -523,7 +534,6 @@ def test_two_workers_syncing_at_once_create_no_duplicate_invoice(invoicing, admi
     sandbox.wait_for_calls_in_flight(1)
     worker()
     first.join(timeout=60)
-    from plugins.xero.models import SyncRun
 
     states = sorted(db.session.scalar(select(SyncRun.state).where(SyncRun.id == run_id)) for run_id in results)
     assert states == ["finished", "skipped"]

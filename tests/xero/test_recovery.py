@@ -1,4 +1,6 @@
 """Recoverable disconnect: links come back after reintegrating, checked against Xero, or by contact code."""
+from datetime import datetime
+
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -36,6 +38,11 @@ def test_reintegrating_offers_the_earlier_links_and_restores_those_still_in_xero
     in_xero.update_contact(linked["Patel and Sons Ltd"], EmailAddress="accounts@patelandsons.co.uk")
 
     integrate(first_sync=False)
+    other_organisation = ContactLink(client_id=client_named("Patel and Sons Ltd").id, tenant_id="another-organisation",
+                                     contact_id="c0ffee00-0000-4000-8000-000000000001", snapshot={},
+                                     archived_at=datetime(2026, 1, 1))
+    db.session.add(other_organisation)
+    db.session.commit()
     offer = admin.get(f"{XERO}/links/recover").get_data(as_text=True)
     assert "<strong>3</strong> clients" in offer and "Check and restore 3 links" in offer
     admin.post(f"{XERO}/links/recover")
@@ -46,6 +53,8 @@ def test_reintegrating_offers_the_earlier_links_and_restores_those_still_in_xero
     run = db.session.scalar(select(SyncRun).where(SyncRun.trigger == "recovery"))
     assert run.state == "finished" and "2 links restored" in run.message
     assert any("Jane Whitfeld: not restored, its Xero contact is archived in Xero" in e["message"] for e in run.errors)
+    # Another organisation's set-aside links wait for a reintegration with that one.
+    assert db.session.get(ContactLink, other_organisation.id) is not None
     admin.post(f"{XERO}/sync")
     queues()
     assert client_named("Patel and Sons Ltd").email == "accounts@patelandsons.co.uk"  # the change made meanwhile
