@@ -149,6 +149,9 @@ def test_preview_names_each_invoice_change_payment_outcome_and_pending_batch(
     admin.post(f"/invoices/{sent.id}/payments", {"date": "2026-11-24", "amount": "60.00", "reference": "Cheque 12"})
     imported = invoice_numbered(approved["InvoiceNumber"])
     admin.post(f"/invoices/{imported.id}/payments", {"date": "2026-11-25", "amount": "10.00", "reference": ""})
+    in_xero.update_contact(contact, EmailAddress="xero@riverside.example.com")
+    services.update_client(invoicing, {"email": "practice@riverside.example.com"})  # the newer edit: it wins
+    db.session.commit()
     unsent = raise_invoice(admin, invoicing)
     admin.post(f"/invoices/{unsent.id}/approve")
     admin.post(f"/invoices/{unsent.id}/payments", {"date": "2026-11-26", "amount": "25.00", "reference": ""})
@@ -167,6 +170,8 @@ def test_preview_names_each_invoice_change_payment_outcome_and_pending_batch(
     assert phases == [("Reading contacts changed in Xero", 10), ("Comparing linked clients", 40),
                       ("Reading invoices changed in Xero", 60), ("Comparing invoices", 75),
                       ("Reading the outbox", 90), ("Done", 100)]
+    assert [(pair["client"], pair["conflicts"]) for pair in result["pairs"]] == [
+        ("Riverside Yoga Studio", [{"field": "Email", "winner": "practice"}])]
     here = invoice_numbered(draft["InvoiceNumber"])
     edited = next(row for row in result["invoices_in"] if row["number"] == draft["InvoiceNumber"])
     assert edited["action"] == "update" and edited["changes"] == [
