@@ -148,12 +148,14 @@ def test_staff_cannot_change_integration_settings(integrated_no_clients, make_us
 
 
 @pytest.mark.variants
-def test_new_invoice_goes_to_xero_as_a_draft_and_takes_the_xero_number(invoicing, admin, sync_now, in_xero):
+def test_new_invoice_goes_to_xero_as_a_draft_and_takes_the_xero_number(invoicing, admin, sync_now, in_xero, sandbox):
     invoice = raise_invoice(admin, invoicing)
     practice_number = invoice.number
     assert practice_number.startswith("BM-")
     assert "will be added to Xero as a draft on the next sync" in html(admin.get(f"/invoices/{invoice.id}"))
+    sandbox.reset_stats()
     sync_now()
+    assert "GET /api.xro/2.0/TaxRates" not in sandbox.stats()["calls"]  # the rates Integration Settings read serve
     link = link_of(invoice)
     sent = xero_invoice(in_xero, link.xero_invoice_id)
     assert sent["Status"] == "DRAFT" and sent["Type"] == "ACCREC" and sent["Reference"] == practice_number

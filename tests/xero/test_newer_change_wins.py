@@ -22,7 +22,7 @@ from .test_client_sync import merge
 from .test_invoice_sync import (  # noqa: F401  (fixtures: a practice invoice sent to Xero as a draft)
     integrated_no_clients, invoicing, riverside, sent,
 )
-from .test_invoice_sync import edit_invoice, xero_invoice
+from .test_invoice_sync import edit_invoice, latest_run, xero_invoice
 from .test_invoice_sync import link_of as invoice_link_of
 
 PRACTICE_EMAIL, XERO_EMAIL = "practice@northwind.example.com", "xero@northwind.example.com"
@@ -112,6 +112,10 @@ def test_on_equal_timestamps_the_practice_edit_of_the_draft_wins(sent, admin, sy
     page = sync_now()
     assert draft_lines(in_xero, xero_id, sent) == (["Edited in the practice"], ["Edited in the practice"], 600.0)
     assert "the practice change won" in page
+    edited = repr(f"edited {xero_changed:%Y-%m-%d %H:%M:%S}")  # the log says when each side edited it
+    assert [entry["message"] for entry in latest_run().errors if entry["kind"] == "conflict"] == [
+        f"Invoice {sent.number}: the draft changed in both systems (practice {edited}, Xero {edited}); "
+        "the practice change won."]
 
 
 def test_a_xero_edit_of_the_draft_one_millisecond_newer_wins(sent, admin, sync_now, in_xero):
