@@ -2,8 +2,8 @@
 
 Pure functions get plain objects; the few rules that live in queries (the outbox's states, a
 saved batch) run on a SQLite file built with ``create_all`` once per session, emptied after
-each test. ``make mutate`` runs these (with tests/xero/test_fields.py and test_matching.py),
-so a mutant costs a fraction of a second.
+each test. ``make mutate`` runs these with the sandbox-backed tests/xero, fastest first, so a
+mutant these catch costs a fraction of a second.
 """
 import pytest
 

@@ -143,6 +143,17 @@ def test_different_phone_numbers_do_not_match():
                                                                          "phone differs"]
 
 
+def test_a_client_sharing_only_the_phone_is_found_among_many_with_closer_names():
+    """The phone is a key: the client is a candidate though 38 others have closer names (more than
+    the name neighbours kept per contact) and its own is too unlike to be compared."""
+    contact = xero_contact("Harbour View Cafe Ltd", Phones=phones(PhoneNumber="020 7946 0011"))
+    closer = [business(n, f"Harbour View Bakery {n}", phone=f"020 7000 {n:04d}") for n in range(2, 40)]
+    renamed = business(1, "Quayside Catering Ltd", phone="+44 20 7946 0011")
+    found = suggest([contact], closer + [renamed], limit=5)[contact["ContactID"]]
+    assert [suggestion.client_id for suggestion in found] == [1]
+    assert found[0].score >= FLOOR and "phone exact" in found[0].reasons
+
+
 def test_matching_tax_numbers_confirm_a_match():
     match = explain(xero_contact("Northwind Traders", TaxNumber="GB 123 4567 89"),
                     business(name="Northwind Traders LLP", tax_number="123456789"))
