@@ -187,3 +187,14 @@ def test_preview_names_each_invoice_change_payment_outcome_and_pending_batch(
         ("create", unsent.number, "1 line: Year-end accounts 2 × 150.00 @ 20%")]
     assert "2 interrupted batches would be settled first (what reached Xero is linked, the rest sent again)." \
         in result["notes"]
+
+
+def test_preview_brings_in_no_invoice_xero_had_before_invoice_sync_was_enabled(riverside, admin, in_xero):
+    before = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "75.00", status="DRAFT")
+    enable_invoice_sync(admin, in_xero)
+    in_xero.call("POST", f"Invoices/{before['InvoiceID']}", json={"Invoices": [{"Reference": "edited later"}]})
+    after = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "90.00")
+
+    result = preview_sync(client_for(active_connection()), active_connection())
+
+    assert [(row["action"], row["number"]) for row in result["invoices_in"]] == [("import", after["InvoiceNumber"])]
