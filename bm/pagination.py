@@ -61,16 +61,17 @@ class Page:
         return self.args | cursor[where]
 
 
-def paginate(query, order, size=None):
+def paginate(query, order, size=None, dense=False):
     """The page of ``query`` named by ``?after=`` or ``?before=``, sorted by the columns ``order``.
 
     ``order`` is the list's sort key: non-null columns that end in a unique one, all ascending or
-    all ``.desc()``.
+    all ``.desc()``. ``dense``: the list's filter keeps most of the rows its sort index walks (the
+    Xero list: most customers are unlinked), so the capped count is quickest walking that index.
     """
     size = size or current_app.config["BM_PAGE_SIZE"]
     keys = _Keys(order)
     query = query.order_by(None)
-    total, exact = count_or_estimate(query, keys.ordered())
+    total, exact = count_or_estimate(query, keys.ordered() if dense else ())
     after, before = keys.decode(request.args.get("after")), keys.decode(request.args.get("before"))
     if after is None and before is not None:
         rows = _first(query.where(keys.before(before.values)).order_by(*keys.reversed()), size + 1, few=exact)
@@ -122,10 +123,11 @@ def count_or_estimate(query, order=()):
     The count reads at most COUNT_CAP + 1 rows. The estimate is PostgreSQL's planner's (0 on
     databases without one, and the caller then says "more than COUNT_CAP"); when it is far above
     the cap the count is not even tried (a search matching 17,000 clients read 6,000 to find
-    1,001 of them). When it is above the cap, the count walks the list's own ``order``: the
-    list's index finds the first rows without reading the rest or hashing what the filter
-    joins (the Xero list at 18,000 contacts: 11 ms -> 4 ms); when it is below, the filter's
-    own index does better.
+    1,001 of them). When it is above the cap and an ``order`` is given (a dense list's), the
+    count walks that order: the list's index finds the first rows without reading the rest or
+    hashing what the filter joins (the Xero list at 18,000 contacts: 11 ms -> 4 ms). A selective
+    filter is counted through its own index: walked in name order, a search matching 1,023 of
+    100,000 clients read nearly all of them (205 ms against 3 ms).
     """
     query = query.order_by(None)
     estimate = _planner_estimate(query)

@@ -36,7 +36,7 @@ def index():
     if connection is None:
         return render_template("xero/start.html", configured=bool(setting("XERO_CLIENT_ID")),
                                pending=pending_id)
-    page = paginate(unlinked_customers_query(connection.tenant_id), UNLINKED_ORDER, size=LIST_PAGE_SIZE)
+    page = paginate(unlinked_customers_query(connection.tenant_id), UNLINKED_ORDER, size=LIST_PAGE_SIZE, dense=True)
     return render_template(
         "xero/index.html", connection=connection, run=run_state.checked(latest_run(connection.tenant_id)), page=page,
         suggestions=suggestions_for([contact.contact_id for contact in page.items]),
