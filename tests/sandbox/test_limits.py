@@ -41,8 +41,10 @@ def test_limits_are_per_organisation(sandbox):
 
 
 def test_concurrent_calls_beyond_five_are_refused(sandbox, xero):
+    # Held long enough that the five are still in flight when the two more arrive, even on a
+    # machine so loaded that seconds pass between (3 s was once not enough under a full CI run).
     sandbox.set_faults([{"endpoint": "GET /api.xro/2.0/Organisation", "timeout": 1,
-                         "timeout_seconds": 3}])
+                         "timeout_seconds": 10}])
     statuses = []
 
     def call():
