@@ -149,6 +149,7 @@ def _fresh_globals(_sender, **_extra):
 
 @pytest.fixture
 def app(database_url, app_config, instance_path):
+    """The test app; ``instance_path`` is asked for so that BM_INSTANCE_PATH is the session's first."""
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **app_config})
     request_started.connect(_fresh_globals, application)
     application.jinja_env.bytecode_cache = _TEMPLATE_CACHE
