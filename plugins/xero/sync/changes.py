@@ -7,7 +7,10 @@ moves, so a record cannot slip from an unread page to a read one while the pull 
 
 A sync's own writes come back to the next pull as changes (its echo). When they would fill more
 than a page, ``past_own_writes`` asks Xero once whether anything else changed and, if nothing
-did, moves the watermark past them.
+did, moves the watermark past them. What is left of the echo, the writes of the second or two
+before the watermark that the next pull reads again, can still be more than a page when Xero
+answers writes fast: the next pull then first asks once whether anything changed at all
+(``_nothing_new``), and reads nothing more if nothing did.
 """
 from collections import Counter
 from datetime import timedelta, timezone
@@ -20,6 +23,8 @@ from ..api import PAGE_SIZE, xero_date
 
 OVERLAP = timedelta(seconds=1)
 SECOND = timedelta(seconds=1)
+MILLISECOND = timedelta(milliseconds=1)
+QUIET_LOOKBACK = timedelta(minutes=5)  # how far back a second free of known changes is looked for
 
 
 class ChangedSince:
@@ -30,18 +35,21 @@ class ChangedSince:
     counts the records read so far, of ``total`` (Xero's ``itemCount``, None if it did not say). ``watermark``
     is what to keep for the next pull: the newest change read, but no later than Xero's clock
     when the first page was read, since a record changed while the pull went on may have landed
-    on a page already read.
+    on a page already read. ``known(moment)`` returns ``{id: UpdatedDateUTC}`` (naive UTC) of the
+    records updated at or after ``moment`` as the sync last read or wrote them (None: not known).
     """
 
-    def __init__(self, xero, endpoint, id_field, params, since):
+    def __init__(self, xero, endpoint, id_field, params, since, known=None):
         self.xero, self.endpoint, self.id_field = xero, endpoint, id_field
-        self.params, self.since = params, since
+        self.params, self.since, self.known = params, since, known
         self.newest = self.started = self.total = None
         self.page_size, self.received = PAGE_SIZE, 0
         self.seen = set()
         self.per_second = Counter()  # records read in each of the last seconds up to the newest
 
     def pages(self):
+        if self._nothing_new():
+            return
         asked = (self.since - OVERLAP).replace(tzinfo=timezone.utc) if self.since else None
         params = {**self.params, "order": f"{self.id_field} ASC"}
         for number, page in enumerate(self.xero.pages(self.endpoint, self.endpoint, params, modified_since=asked)):
@@ -80,11 +88,10 @@ class ChangedSince:
         newest = min(filter(None, (self.newest, self.started))) if self.newest else None
         return max(filter(None, (self.since, newest)), default=None)
 
-    def past_own_writes(self, known):
+    def past_own_writes(self):
         """The watermark moved past the sync's own writes when nothing else changed, else ``watermark``.
 
-        ``known(moment)`` returns ``{id: UpdatedDateUTC}`` (naive UTC) of the records updated at
-        or after ``moment`` as the sync last read or wrote them. Asked from the second after the
+        Asked from the second after the
         newest change the pull read (a second no record read is in, so "at or after" and "after"
         read it alike), Xero counts every record changed since (``pagination.itemCount``); the
         pull read everything changed before it began, so if that count is what the sync wrote
@@ -98,27 +105,66 @@ class ChangedSince:
         that change is too close to the pull's start to leave a second between them.
         """
         watermark = self.watermark
-        if self.started is None:
+        if self.started is None or self.known is None:
             return watermark
         after_read = _second(self.newest or self.since or self.started - 2 * SECOND) + SECOND
         if after_read + SECOND >= _second(self.started):
             return watermark
-        records = known(after_read)
+        records = self.known(after_read)
         overlap = sum(count for moment, count in self.per_second.items() if moment >= _second(watermark - OVERLAP))
         if not records or len(records) + overlap <= self.page_size:
             return watermark
+        clock = self._xero_holds_just(after_read, records)
+        return watermark if clock is None else max(watermark, min(max(records.values()), clock))
+
+    def _nothing_new(self):
+        """Whether Xero shows no change since the watermark, asked once, when the pull would
+        otherwise read more than a page of records it already took (the last sync's echo).
+
+        Xero is asked from a second before the watermark in which the local copy holds no change
+        (so "at or after" and "after" count alike) for the records changed since, newest first.
+        If it counts exactly the records the copy holds as changed from then up to the watermark,
+        and the newest page is as the copy holds it, nothing changed after the watermark: any
+        later change would be newer than all of them and head the page. The watermark then moves
+        to just before Xero's clock. Not asked on a first pull, and when the copy holds a change
+        after the watermark (a pull that did not finish, or a watermark moved back on purpose):
+        those must be read.
+        """
+        if self.known is None or self.since is None:
+            return False
+        start = _second(self.since - OVERLAP)
+        if len(self.known(start)) <= self.page_size:
+            return False
+        records = self.known(start - QUIET_LOOKBACK)
+        if max(records.values()) > self.since:
+            return False
+        busy = {_second(updated) for updated in records.values()}
+        moment = start
+        while moment in busy:
+            moment -= SECOND
+        if moment < start - QUIET_LOOKBACK:
+            return False
+        clock = self._xero_holds_just(moment, {key: updated for key, updated in records.items() if updated >= moment})
+        if clock is None:
+            return False
+        self.started, self.newest = clock, clock - MILLISECOND
+        return True
+
+    def _xero_holds_just(self, moment, records):
+        """Xero's clock (naive UTC) if the records it changed since ``moment`` are as many as
+        ``records`` ({id: UpdatedDateUTC}) and its newest page of them is as ``records`` hold it; else None."""
         page = next(iter(self.xero.pages(self.endpoint, self.endpoint, {**self.params, "order": "UpdatedDateUTC DESC"},
-                                         modified_since=after_read.replace(tzinfo=timezone.utc))))
+                                         modified_since=moment.replace(tzinfo=timezone.utc))))
         if page.item_count != len(records) or page.server_time is None:
-            return watermark
+            return None
         if any(not isinstance(record, dict) or records.get(record.get(self.id_field)) != _updated(record)
                for record in page):
-            return watermark
-        return max(watermark, min(max(records.values()), page.server_time.replace(tzinfo=None)))
+            return None
+        return page.server_time.replace(tzinfo=None)
 
 
 def as_last_answered(id_column, updated_column, *where):
-    """``known`` for ``past_own_writes`` from a local copy that keeps what Xero last answered."""
+    """``known`` for ``ChangedSince`` from a local copy that keeps what Xero last answered."""
     def known(moment):
         return dict(db.session.execute(select(id_column, updated_column).where(updated_column >= moment, *where)).all())
 

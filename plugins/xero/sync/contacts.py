@@ -72,7 +72,9 @@ def pull_contacts(xero, connection, run):
     :return: the ids of linked contacts that changed in Xero, and the pull (a ``ChangedSince``).
     """
     changes = ChangedSince(xero, "Contacts", "ContactID", {"includeArchived": "true"},
-                           connection.contacts_modified_since)
+                           connection.contacts_modified_since, as_last_answered(
+                               XeroContact.contact_id, XeroContact.updated_date_utc,
+                               XeroContact.tenant_id == connection.tenant_id))
     changed_links = set()
     for page in changes.pages():
         ids = store_contacts(connection.tenant_id, page, run)
@@ -89,8 +91,7 @@ def pull_contacts(xero, connection, run):
 def skip_own_writes(connection, changes):
     """Move the contacts watermark past what this sync wrote to Xero, if nothing else changed there
     (the local copy keeps the UpdatedDateUTC of every answer to a write)."""
-    connection.contacts_modified_since = changes.past_own_writes(as_last_answered(
-        XeroContact.contact_id, XeroContact.updated_date_utc, XeroContact.tenant_id == connection.tenant_id))
+    connection.contacts_modified_since = changes.past_own_writes()
     db.session.commit()
 
 

@@ -111,7 +111,9 @@ def pull_invoices(xero, connection, run):
     tenant_id = connection.tenant_id
     start = sync_start(tenant_id)
     changes = ChangedSince(xero, "Invoices", "InvoiceID", changed_invoices_query(start is not None),
-                           connection.invoices_modified_since)
+                           connection.invoices_modified_since, as_last_answered(
+                               InvoiceLink.xero_invoice_id, InvoiceLink.xero_updated_at,
+                               InvoiceLink.tenant_id == tenant_id))
     for page in changes.pages():
         usable = []
         for data in page:
@@ -138,8 +140,7 @@ def pull_invoices(xero, connection, run):
 def skip_own_writes(connection, changes):
     """Move the invoices watermark past what this sync wrote to Xero, if nothing else changed there
     (an invoice's link keeps the UpdatedDateUTC of Xero's last answer)."""
-    connection.invoices_modified_since = changes.past_own_writes(as_last_answered(
-        InvoiceLink.xero_invoice_id, InvoiceLink.xero_updated_at, InvoiceLink.tenant_id == connection.tenant_id))
+    connection.invoices_modified_since = changes.past_own_writes()
     db.session.commit()
 
 
