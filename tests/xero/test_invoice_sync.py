@@ -355,6 +355,20 @@ def test_a_draft_edited_in_xero_is_edited_here(invoicing, sync_now, in_xero):
     assert invoice.lines[0].description == "Work, revised" and invoice.total == Decimal("120.00")
 
 
+def test_a_free_line_added_in_xero_keeps_its_tax_rate(invoicing, sync_now, in_xero):
+    """A zero line's tax amount shows no rate: it is the organisation's rate for the line's tax type."""
+    raised = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "50.00", status="DRAFT")
+    sync_now()
+    in_xero.call("POST", f"Invoices/{raised['InvoiceID']}", json={"Invoices": [{"LineItems": [
+        {"Description": "Work", "Quantity": 1, "UnitAmount": 50, "AccountCode": "200", "TaxType": "OUTPUT2"},
+        {"Description": "First consultation, free", "Quantity": 1, "UnitAmount": 0, "AccountCode": "200",
+         "TaxType": "OUTPUT2"}]}]})
+    sync_now()
+    invoice = invoice_numbered(raised["InvoiceNumber"])
+    assert [(line.description, line.tax_rate) for line in invoice.lines] == [
+        ("Work", Decimal("20")), ("First consultation, free", Decimal("20"))]
+
+
 # -- 4. Edits ---------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,9 @@ import pytest
 
 from plugins.xero import matching
 from plugins.xero.matching import FLOOR, explain, normalise_name, suggest
+from plugins.xero.matching.candidates import candidates
+from plugins.xero.matching.records import client_record, contact_record
+from plugins.xero.matching.sides import Side
 from .matching_cases import KINDS, book
 
 
@@ -325,6 +328,12 @@ def test_a_couple_is_not_someone_else_of_their_surname():
     assert match.reasons[1:] == ["first name differs"] and match.score == 0
 
 
+def test_people_are_read_from_a_business_name_but_not_from_a_companys():
+    contact = xero_contact("John Smith", FirstName="John", LastName="Smith")
+    assert explain(contact, business(name="Mr & Mrs Smith")).reasons == ["joint name 80"]
+    assert explain(contact, business(name="Mr & Mrs Smith Ltd")).reasons == ["name 67"]
+
+
 def test_two_firms_are_not_a_couple():
     match = explain(xero_contact("Harris & Brown Partnership"),
                     business(name="Harris & Wright Partnership"))
@@ -420,6 +429,31 @@ def test_initials_and_surnames_find_clients_beyond_the_name_neighbours():
     for name in ("Mr & Mrs Brookes", "J Brookes"):
         contact = xero_contact(name, ContactID="b", Addresses=street("44 Market Rd", "OX8 7JR"))
         assert ranked(suggest([contact], decoys + [john])["b"])[0][0] == 1
+
+
+def candidate_ids(contact, clients, neighbours=2):
+    """The ids of the clients scored against ``contact`` when each contact keeps ``neighbours`` name neighbours."""
+    vocabulary = {}
+    clients_side = Side([client_record(client) for client in clients], vocabulary, indexed=True)
+    contacts_side = Side([contact_record(contact)], vocabulary)
+    return {clients[column]["id"] for _, columns in candidates(contacts_side, clients_side, neighbours, 10**6)
+            for column in columns}
+
+
+def test_a_shared_key_makes_a_candidate_whatever_the_name_even_the_first_key_interned():
+    # the client's tax number is the first value the matching interns (its id is 0)
+    renamed = business(1, "Quayside Catering Ltd", tax_number="GB123456789")
+    decoys = [business(client_id, f"Northwind Trading {client_id}") for client_id in range(10, 15)]
+    contact = xero_contact("Northwind Traders", TaxNumber="GB123456789")
+    assert 1 in candidate_ids(contact, [renamed] + decoys)
+    assert ranked(suggest([contact], [renamed] + decoys)[contact["ContactID"]])[0][0] == 1
+
+
+def test_a_person_known_only_by_surname_finds_the_clients_of_that_surname():
+    decoys = [business(client_id, f"Brookes J{letter}") for client_id, letter in enumerate("ABCDEFGH", start=10)]
+    john, mary = individual(1, "John", "Brookes"), individual(2, "Mary", "Brookes")
+    assert {1, 2} <= candidate_ids(xero_contact("Mr and Mrs Brookes"), decoys + [john, mary])
+    assert {1, 2}.isdisjoint(candidate_ids(xero_contact("Mr and Mrs Brooke"), decoys + [john, mary]))
 
 
 # --- the demo data: each true pair leads, above 85, among decoys ------------------------------

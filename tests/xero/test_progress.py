@@ -1,16 +1,25 @@
-"""The first sync's progress counts records as it goes (issue 15, goal 4).
+"""The first sync's progress counts records as it goes (issue 15, goal 4), and every run names
+its steps in order with a bar that never goes back.
 
 What the Xero page's progress bar would show is read, before each call to Xero, from the
 database on a connection of its own, as the page's polling reads it: only what the sync has
-committed.
+committed. The steps a run names are recorded as it names them.
 """
+from datetime import date
+
 import pytest
+from sqlalchemy import select
+
 from bm import services
 from bm.extensions import db
 from bm.jobs import redis_connection
 from plugins.xero.api import XeroClient
 from plugins.xero.oauth import client_for
 from plugins.xero.sync import engine
+
+from .support import client_named
+from .test_invoice_sync import LINE, invoicing, riverside, integrated_no_clients  # noqa: F401
+from .test_recovery import XERO, linked  # noqa: F401
 
 PAGE, CONTACTS, CUSTOMERS, CLIENTS = 100, 250, 200, 120
 
@@ -55,3 +64,38 @@ def test_the_first_sync_shows_contacts_read_and_clients_sent_as_it_goes(integrat
     assert bar == sorted(bar)  # the bar never goes back
     steps = [progress for _phase, progress in counted]
     assert steps == sorted(set(steps))  # and moves with each page read and each batch sent
+
+
+@pytest.fixture
+def steps(monkeypatch):
+    """``[(step, progress)]`` as each run names them (``RunRecorder.phase``)."""
+    named = []
+    phase = engine.RunRecorder.phase
+
+    def naming(self, name, progress):
+        named.append((name, progress))
+        return phase(self, name, progress)
+
+    monkeypatch.setattr(engine.RunRecorder, "phase", naming)
+    return named
+
+
+def test_a_sync_with_invoices_names_each_step_in_order(invoicing, sync_now, steps):
+    services.create_invoice(invoicing, {"date": date(2026, 11, 20), "reference": "", "lines": [LINE]})
+    db.session.commit()
+    sync_now()
+    assert steps == [("Fetching contacts from Xero", 10), ("Updating linked clients", 45),
+                     ("Creating new clients in Xero", 50), ("Fetching invoices from Xero", 80),
+                     ("Sending invoices to Xero", 85), ("Sending payments to Xero", 88),
+                     ("Matching Xero customers with clients", 90)]
+
+
+def test_a_recovery_bar_moves_forward_as_links_are_checked(linked, admin, integrate, queues, steps):
+    admin.post(f"{XERO}/disconnect", {"confirm": "Demo Company (UK)"})
+    integrate(first_sync=False)
+    queues()  # the syncs the links' merges queued
+    steps.clear()
+    admin.post(f"{XERO}/links/recover")
+    queues()
+    assert steps == [("Checking links against Xero", 90), ("Matching Xero customers with clients", 90)]
+    assert client_named("Northwind Traders") is not None
