@@ -3,7 +3,9 @@
 A page starts after (or ends before) the sort key of the row its link names, so the 400th page
 costs what the first does (OFFSET reads every row it skips). The total is counted only up to
 COUNT_CAP rows; beyond that PostgreSQL's planner estimate serves ("about 98,000"), or "more
-than 1,000" where there is none, so no page view counts 100,000 rows.
+than 1,000" where there is none, so no page view counts 100,000 rows. Such an approximate total
+is worked out on the page a list is opened at and carried in its links to the next and previous
+pages, which then show it without asking again.
 """
 import base64
 import binascii
@@ -71,8 +73,12 @@ def paginate(query, order, size=None, dense=False):
     size = size or current_app.config["BM_PAGE_SIZE"]
     keys = _Keys(order)
     query = query.order_by(None)
-    total, exact = count_or_estimate(query, keys.ordered() if dense else ())
     after, before = keys.decode(request.args.get("after")), keys.decode(request.args.get("before"))
+    carried = (after or before).total if after or before else None
+    if carried is None:
+        total, exact = count_or_estimate(query, keys.ordered() if dense else ())
+    else:
+        total, exact = carried, False
     if after is None and before is not None:
         rows = _first(query.where(keys.before(before.values)).order_by(*keys.reversed()), size + 1, few=exact)
         if len(rows) > size:
@@ -108,11 +114,12 @@ def _first(query, count, few):
 
 def _page(keys, items, size, first, total, exact, more_before, more_after):
     last = first + len(items) - 1
+    approximate = None if exact else total
     return Page(
         items=items, size=size, first_index=first if items else 0, total=max(total, last) if exact else total,
         total_exact=exact,
-        next_cursor=keys.encode(items[-1], last) if more_after and items else None,
-        previous_cursor=keys.encode(items[0], first) if more_before and items else None,
+        next_cursor=keys.encode(items[-1], last, approximate) if more_after and items else None,
+        previous_cursor=keys.encode(items[0], first, approximate) if more_before and items else None,
         args={name: value for name, value in request.args.items() if name not in PAGING_ARGS},
     )
 
@@ -160,6 +167,7 @@ def _two_figures(number):
 class _Cursor:
     position: int
     values: tuple
+    total: int | None = None  # the list's approximate total, carried from the page it was opened at
 
 
 class _Keys:
@@ -191,9 +199,10 @@ class _Keys:
         row, boundary = tuple_(*self.columns), tuple_(*values)
         return row > boundary if self.descending else row < boundary
 
-    def encode(self, item, position):
+    def encode(self, item, position, total=None):
         values = [getattr(item, column.key) for column in self.columns]
-        text = json.dumps([position, [v.isoformat() if isinstance(v, date) else v for v in values]])
+        cursor = [position, [v.isoformat() if isinstance(v, date) else v for v in values]]
+        text = json.dumps(cursor if total is None else cursor + [total])
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     def decode(self, cursor):
@@ -201,11 +210,18 @@ class _Keys:
         if not cursor:
             return None
         try:
-            position, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            position, values, *carried = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             decoded = tuple(self.DECODERS[column.type.python_type](value)
                             for column, value in zip(self.columns, values, strict=True))
         except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
             return None
-        if not isinstance(position, int) or position < 1 or None in decoded:
+        total = carried[0] if carried else None
+        if len(carried) > 1 or not _whole(position) or position < 1 or None in decoded:
             return None
-        return _Cursor(position, decoded)
+        if total is not None and (not _whole(total) or total < 0):
+            return None
+        return _Cursor(position, decoded, total)
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,4 +1,6 @@
 """Keyset paging of the long lists, and totals counted only up to a cap."""
+import base64
+import json
 from datetime import date
 
 import pytest
@@ -82,3 +84,47 @@ def test_an_emptied_list_from_an_old_link_shows_the_first_page(admin, make_clien
     db.session.commit()
     page = html(admin.get(back))
     assert "Client 4" in page and "Client 5" in page and link(page, "prev") is None
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    """How many times a page view worked out its list's total."""
+    calls = []
+    count = pagination.count_or_estimate
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return count(*args, **kwargs)
+
+    monkeypatch.setattr(pagination, "count_or_estimate", counting)
+    return calls
+
+
+def test_an_approximate_total_is_carried_to_the_next_pages_and_an_exact_one_counted_again(
+        admin, make_client, monkeypatch, counts):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    clients = [make_client(name=f"Client {number:02d}") for number in range(1, 8)]
+    first = html(admin.get("/clients/"))
+    label = first.split("1–3 of ", 1)[1].split(" clients", 1)[0]
+    assert label.startswith(("about", "more than")) and len(counts) == 1
+    second = html(admin.get(link(first, "next")))
+    assert f"4–6 of {label} clients" in second and len(counts) == 1
+    back = html(admin.get(link(second, "prev")))
+    assert f"1–3 of {label} clients" in back and len(counts) == 1
+    for client in clients[:3]:
+        services.set_client_archived(client, True)
+    db.session.commit()
+    first = html(admin.get("/clients/?status=active"))
+    assert "1–3 of 4 clients" in first and len(counts) == 2
+    assert "4–4 of 4 clients" in html(admin.get(link(first, "next"))) and len(counts) == 3
+
+
+@pytest.mark.parametrize("carried", [[-1], ["about 7"], [True], [7.5], [7, 8]])
+def test_a_link_whose_carried_total_is_not_a_count_opens_the_first_page(carried):
+    from bm.models import Client
+
+    keys = pagination._Keys([Client.name, Client.id])
+    good = keys.encode(Client(name="Acme", id=4), 3, 7)
+    assert keys.decode(good) == pagination._Cursor(3, ("Acme", 4), 7)
+    text = json.dumps([3, ["Acme", 4], *carried])
+    assert keys.decode(base64.urlsafe_b64encode(text.encode()).decode()) is None
