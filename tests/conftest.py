@@ -1,8 +1,9 @@
 """Helpers shared by the core tests (bm.testing holds the main fixtures)."""
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import event
 
-from bm import services
+from bm import pagination, services
 from bm.extensions import db
 from support import free_port
 
@@ -68,3 +69,21 @@ def smtp_server():
     controller.start()
     yield controller, inbox
     controller.stop()
+
+
+@pytest.fixture
+def count_statements(monkeypatch):
+    """``(statements, expect)``: the SQL of each count run since, and ``expect(rows)``, which makes
+    the planner's estimate of every list ``rows``."""
+    statements = []
+
+    def expect(rows):
+        monkeypatch.setattr(pagination, "_planner_estimate", lambda query: rows)
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT COUNT("):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    yield statements, expect
+    event.remove(db.engine, "before_cursor_execute", seen)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from bm import pagination, services
 from bm.extensions import db
+from bm.models import Client
 from support import html, link
 
 
@@ -128,3 +129,19 @@ def test_a_link_whose_carried_total_is_not_a_count_opens_the_first_page(carried)
     assert keys.decode(good) == pagination._Cursor(3, ("Acme", 4), 7)
     text = json.dumps([3, ["Acme", 4], *carried])
     assert keys.decode(base64.urlsafe_b64encode(text.encode()).decode()) is None
+
+
+def test_only_a_dense_lists_count_walks_its_sort_order(admin, make_client, count_statements):
+    statements, expect = count_statements
+    for number in range(1, 4):
+        make_client(name=f"Client {number}")
+    expect(2 * pagination.COUNT_CAP)  # more than the cap: counted up to it
+    query = db.select(Client)
+    assert pagination.count_or_estimate(query, (Client.name, Client.id)) == (3, True)
+    assert "ORDER BY" in statements[-1]
+    assert pagination.count_or_estimate(query) == (3, True) and "ORDER BY" not in statements[-1]
+    assert "1–3 of 3 clients" in html(admin.get("/clients/")) and "ORDER BY" not in statements[-1]
+    expect(pagination.SURE_ESTIMATE + 1)  # far beyond the cap: not counted at all
+    statements.clear()
+    assert pagination.count_or_estimate(query, (Client.name, Client.id)) == (pagination.SURE_ESTIMATE + 1, False)
+    assert statements == []

@@ -52,3 +52,10 @@ def test_a_contact_linked_since_loses_its_stored_suggestions(app, make_client, m
     suggestions.refresh_suggestions(TENANT)
     assert {row[0] for row in _stored()} == {other}
     assert {row[1] for row in _stored()} == {client.id}
+
+
+def test_the_unlinked_lists_count_walks_its_sort_order(integrated, admin, count_statements):
+    statements, expect = count_statements
+    expect(2000)  # more customers than the count's cap of 1,000, as the planner sees it
+    assert "Xero customers not linked" in admin.get("/tools/integrations/xero/").get_data(as_text=True)
+    assert "ORDER BY xero_contacts.name, xero_contacts.contact_id" in statements[-1]
