@@ -4,6 +4,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, func, select
 
+from bm import services
 from bm.extensions import db
 from plugins.xero.models import ContactLink, SyncRun, XeroContact
 
@@ -80,3 +81,38 @@ def test_links_are_found_again_by_contact_code_after_the_practice_data_is_lost(
     queues()
     assert client_named("Beta Books").email == "newer@beta.example"
     assert db.session.scalar(select(func.count()).select_from(ContactLink)) == 3
+
+
+def xero_email(in_xero, contact_id):
+    return in_xero.call("GET", f"Contacts/{contact_id}")["Contacts"][0].get("EmailAddress")
+
+
+def test_a_change_made_here_while_disconnected_reaches_xero_after_the_restore(linked, admin, integrate, in_xero,
+                                                                             queues):
+    admin.post(f"{XERO}/disconnect", {"confirm": "Demo Company (UK)"})
+    services.update_client(client_named("Patel and Sons Ltd"), {"email": "books@patel.example"})
+    db.session.commit()
+    integrate(first_sync=False)
+    admin.post(f"{XERO}/links/recover")
+    queues()
+    admin.post(f"{XERO}/sync")
+    queues()
+    assert client_named("Patel and Sons Ltd").email == "books@patel.example"
+    assert xero_email(in_xero, linked["Patel and Sons Ltd"]) == "books@patel.example"
+
+
+def test_a_change_made_here_after_a_recovery_by_code_reaches_xero(app, integrate, admin, queues, in_xero):
+    integrate()
+    admin.post("/clients/new", {"name": "Beta Books"})
+    admin.post(f"{XERO}/sync")
+    queues()
+    contact_id = live_links()["Beta Books"]
+    db.session.execute(delete(ContactLink))  # the practice's links are lost
+    db.session.commit()
+    admin.post(f"{XERO}/links/recover", {"by": "code"})
+    queues()
+    services.update_client(client_named("Beta Books"), {"email": "accounts@beta.example"})
+    db.session.commit()
+    admin.post(f"{XERO}/sync")
+    queues()
+    assert xero_email(in_xero, contact_id) == "accounts@beta.example"
