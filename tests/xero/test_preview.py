@@ -1,4 +1,5 @@
 """Preview sync: what the next sync would change, writing nothing anywhere; against the sandbox over HTTP."""
+import dataclasses
 import re
 
 from sqlalchemy import select
@@ -9,10 +10,12 @@ from bm.models import Invoice
 from plugins.xero.connection import active_connection
 from plugins.xero.models import WriteBatch, XeroConnection
 from plugins.xero.oauth import client_for
+from plugins.xero.sync import invoices as invoice_sync
 from plugins.xero.sync.preview import preview_sync
 
 from .support import client_named, contact_id_of, contact_of, html
-from .test_invoice_sync import edit_invoice, enable_invoice_sync, integrated_no_clients, invoice_numbered, invoicing, raise_invoice, riverside  # noqa: F401 (fixtures)
+from .test_invoice_sync import (approve_in_xero, edit_invoice, enable_invoice_sync, in_xero_ui, integrated_no_clients,  # noqa: F401 (fixtures)
+                                invoice_numbered, invoicing, link_of, pay_in_xero, raise_invoice, riverside, sent)
 
 XERO = "/tools/integrations/xero"
 
@@ -198,3 +201,60 @@ def test_preview_brings_in_no_invoice_xero_had_before_invoice_sync_was_enabled(r
     result = preview_sync(client_for(active_connection()), active_connection())
 
     assert [(row["action"], row["number"]) for row in result["invoices_in"]] == [("import", after["InvoiceNumber"])]
+
+
+def test_preview_reads_contacts_archived_in_xero_as_the_sync_does(integrated, admin, sync_now, in_xero):
+    merge(admin, "Northwind Traders", "Northwind Traders LLP")
+    sync_now()
+    in_xero.update_contact(contact_id_of("Northwind Traders"), ContactStatus="ARCHIVED",
+                           EmailAddress="closed@northwind.example.com")
+
+    result = preview_sync(client_for(active_connection()), active_connection())
+
+    assert result["contacts_read"] == 1
+    assert [(pair["client"], [change["xero"] for change in pair["to_practice"]]) for pair in result["pairs"]] == [
+        ("Northwind Traders", ["closed@northwind.example.com"])]
+
+
+def test_preview_recognises_our_invoice_whose_answer_was_lost(invoicing, admin, sync_now, sandbox, monkeypatch):
+    invoice = raise_invoice(admin, invoicing)
+    sandbox.set_faults([{"endpoint": "PUT /api.xro/2.0/Invoices", "commit_then_500": 1.0}])
+
+    def killed(*args, **kwargs):  # the worker stops before it reads back what Xero saved
+        raise RuntimeError("worker stopped")
+
+    monkeypatch.setattr(invoice_sync, "NEW_INVOICES", dataclasses.replace(invoice_sync.NEW_INVOICES, read_back=killed))
+    sync_now()
+    sandbox.set_faults()
+    assert link_of(invoice) is None
+
+    result = preview_sync(client_for(active_connection()), active_connection())
+
+    assert [(row["action"], row["invoice_id"]) for row in result["invoices_in"]] == [("recognised", invoice.id)]
+
+
+def test_preview_names_the_payments_an_invoice_raised_and_paid_in_xero_would_bring(
+        invoicing, in_xero, in_xero_ui):
+    raised = in_xero.raise_invoice(contact_id_of("Riverside Yoga Studio"), "80.00")
+    pay_in_xero(in_xero_ui, in_xero, raised["InvoiceID"], "30.00")
+
+    result = preview_sync(client_for(active_connection()), active_connection())
+
+    imported = next(row for row in result["invoices_in"] if row["number"] == raised["InvoiceNumber"])
+    assert imported["action"] == "import" and len(imported["payments"]) == 1
+    assert "30.00" in imported["payments"][0] and "not recorded" not in imported["payments"][0]
+
+
+def test_preview_of_a_draft_edited_approved_and_paid_in_xero_names_its_payment(sent, in_xero, in_xero_ui):
+    xero_id = link_of(sent).xero_invoice_id
+    in_xero.call("POST", f"Invoices/{xero_id}", json={"Invoices": [{"LineItems": [
+        {"Description": "Year-end accounts, agreed fee", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200",
+         "TaxType": "OUTPUT2"}]}]})
+    approve_in_xero(in_xero_ui, xero_id)
+    pay_in_xero(in_xero_ui, in_xero, xero_id, "120.00")
+
+    result = preview_sync(client_for(active_connection()), active_connection())
+
+    row = next(row for row in result["invoices_in"] if row["invoice_id"] == sent.id)
+    assert row["action"] == "update" and len(row["payments"]) == 1
+    assert "120.00" in row["payments"][0] and "not recorded" not in row["payments"][0]
