@@ -50,3 +50,7 @@ def test_an_inclusive_amount_loses_its_tax_and_takes_the_rate_of_its_tax_type(co
 def test_an_unknown_tax_type_takes_the_rate_its_tax_amount_shows(core_db):
     assert line({"Description": "Fee", "LineAmount": 200, "TaxAmount": 10, "TaxType": "SPECIAL"},
                 "Exclusive")["tax_rate"] == "5.0000"
+
+
+def test_a_line_with_an_amount_and_no_description_is_named_as_from_xero():
+    assert line({"Quantity": 1, "UnitAmount": 40})["description"] == "Line from Xero"

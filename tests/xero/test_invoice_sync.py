@@ -313,6 +313,7 @@ def test_payments_in_xero_update_amount_paid_due_and_status(sent, admin, sync_no
     assert latest_run().counts.get("payments_pulled") == 1
     pay_in_xero(in_xero_ui, in_xero, xero_id, "260.00")
     sync_now()
+    assert latest_run().errors == []  # paid in both: nothing to report
     sync_now()  # seeing the same payments again records nothing twice
     invoice = db.session.get(Invoice, sent.id)
     db.session.refresh(invoice)
@@ -367,6 +368,14 @@ def test_a_free_line_added_in_xero_keeps_its_tax_rate(invoicing, sync_now, in_xe
     invoice = invoice_numbered(raised["InvoiceNumber"])
     assert [(line.description, line.tax_rate) for line in invoice.lines] == [
         ("Work", Decimal("20")), ("First consultation, free", Decimal("20"))]
+
+
+def test_a_draft_renumbered_in_xero_shows_its_new_number(sent, admin, sync_now, in_xero):
+    xero_id = link_of(sent).xero_invoice_id
+    in_xero.call("POST", f"Invoices/{xero_id}", json={"Invoices": [{"InvoiceNumber": "INV-9001"}]})
+    sync_now()
+    assert link_of(sent).xero_number == "INV-9001"
+    assert "In Xero as <strong>INV-9001</strong>" in html(admin.get(f"/invoices/{sent.id}"))
 
 
 # -- 4. Edits ---------------------------------------------------------------------------------------
