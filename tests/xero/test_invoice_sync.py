@@ -6,14 +6,15 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
 from bm import services
 from bm.extensions import db
 from bm.models import Invoice
 from bm.testing import Browser
 from plugins.xero.api import xero_date
-from plugins.xero.models import InvoiceLink, PaymentLink, SyncRun, WriteBatch, XeroSettings
+from plugins.xero.models import InvoiceLink, PaymentLink, SyncRun, WriteBatch, XeroSettings, XeroTaxRate
+from plugins.xero.outbox import waiting_entry
 from plugins.xero.sync.contacts import naive_utc
 
 from .support import client_named, contact_id_of, html
@@ -376,6 +377,26 @@ def test_a_draft_renumbered_in_xero_shows_its_new_number(sent, admin, sync_now, 
     sync_now()
     assert link_of(sent).xero_number == "INV-9001"
     assert "In Xero as <strong>INV-9001</strong>" in html(admin.get(f"/invoices/{sent.id}"))
+
+
+def test_rates_unknown_here_are_read_from_xero_once_and_the_invoice_sent(invoicing, admin, sync_now, sandbox):
+    db.session.execute(delete(XeroTaxRate))  # as before Integration Settings had read them
+    db.session.commit()
+    invoice = raise_invoice(admin, invoicing)
+    sandbox.reset_stats()
+    sync_now()
+    assert sandbox.stats()["calls"].get("GET /api.xro/2.0/TaxRates") == 1
+    assert link_of(invoice) is not None and latest_run().errors == []
+
+
+def test_an_invoice_voided_before_it_reached_xero_leaves_the_outbox(invoicing, admin, sync_now, in_xero):
+    invoice = raise_invoice(admin, invoicing)
+    admin.post(f"/invoices/{invoice.id}/void")
+    assert waiting_entry("invoice", invoice.id) is not None
+    sync_now()
+    assert waiting_entry("invoice", invoice.id) is None and link_of(invoice) is None
+    assert all(sent.get("Reference") != invoice.number
+               for sent in sales_invoices(in_xero, contact_id_of("Riverside Yoga Studio")))
 
 
 # -- 4. Edits ---------------------------------------------------------------------------------------
