@@ -445,7 +445,7 @@ def test_a_shared_key_makes_a_candidate_whatever_the_name_even_the_first_key_int
     renamed = business(1, "Quayside Catering Ltd", tax_number="GB123456789")
     decoys = [business(client_id, f"Northwind Trading {client_id}") for client_id in range(10, 15)]
     contact = xero_contact("Northwind Traders", TaxNumber="GB123456789")
-    assert 1 in candidate_ids(contact, [renamed] + decoys)
+    assert {1} <= candidate_ids(contact, [renamed] + decoys)
     assert ranked(suggest([contact], [renamed] + decoys)[contact["ContactID"]])[0][0] == 1
 
 
