@@ -91,18 +91,18 @@ class ChangedSince:
     def past_own_writes(self):
         """The watermark moved past the sync's own writes when nothing else changed, else ``watermark``.
 
-        Asked from the second after the
-        newest change the pull read (a second no record read is in, so "at or after" and "after"
-        read it alike), Xero counts every record changed since (``pagination.itemCount``); the
-        pull read everything changed before it began, so if that count is what the sync wrote
-        and the newest page of them is as the sync left it, nothing else changed and the
-        watermark moves to the newest write (not past Xero's clock). An edit in Xero during the
-        sync adds a record to the count (one the pull read, or any other), or moves one the sync
-        wrote to the front of the list: the watermark stays and the next pull reads it all.
-        Not seen: an edit to a record this sync wrote, made while the sync was still writing and
-        older than a page of its later writes. Nothing is asked when the next pull would read a
-        page or less anyway, when the sync wrote nothing after the pull's newest change, or when
-        that change is too close to the pull's start to leave a second between them.
+        Asked from the second after the newest change the pull read (a second no record read is
+        in, so "at or after" and "after" read it alike), Xero counts every record changed since
+        (``pagination.itemCount``); the pull read everything changed before it began, so if that
+        count is what the sync wrote (``known``) and the newest page of them is as the sync left
+        it, nothing else changed and the watermark moves to the newest write (not past Xero's
+        clock). An edit in Xero during the sync adds a record to the count (one the pull read, or
+        any other), or moves one the sync wrote to the front of the list: the watermark stays and
+        the next pull reads it all. Not seen: an edit to a record this sync wrote, made while the
+        sync was still writing and older than a page of its later writes. Nothing is asked when
+        the next pull would read a page or less anyway, when the sync wrote nothing after the
+        pull's newest change, or when that change is too close to the pull's start to leave a
+        second between them.
         """
         watermark = self.watermark
         if self.started is None or self.known is None:
