@@ -10,6 +10,7 @@ from plugins.xero.matching import FLOOR, explain, normalise_name, suggest
 from plugins.xero.matching.candidates import candidates
 from plugins.xero.matching.records import client_record, contact_record
 from plugins.xero.matching.sides import Side
+from plugins.xero.matching.text import fold
 from .matching_cases import KINDS, book
 
 
@@ -62,6 +63,11 @@ def test_legal_suffix_and_diacritics_still_match():
                                     "& Co", "Company", "Limited Liability Partnership"])
 def test_legal_suffixes_are_ignored(suffix):
     assert normalise_name(f"Northwind Traders {suffix}") == "northwind traders"
+
+
+def test_letters_that_stay_non_ascii_fold_like_the_rest():
+    assert fold("Zoë Ørsted & Søn") == ["zoe", "ørsted", "and", "søn"]
+    assert fold("Łukasz + Anna`s Café") == ["łukasz", "and", "annas", "cafe"]
 
 
 def test_ampersand_and_punctuation_are_ignored():
