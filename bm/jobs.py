@@ -48,6 +48,20 @@ def redis_connection(app=None):
         return state["redis"]
 
 
+def worker_connection(app):
+    """A Redis client for a worker's own blocking reads of its queues.
+
+    The app's client gives up on a read after 10 seconds, and RQ waits on an idle queue for
+    longer (BLPOP for the heartbeat less 15 seconds): on that client an idle worker's waits
+    timed out, and RQ backed off for up to a minute before it listened again (seen in CI's
+    worker logs with rq 3.0). A client of its own lets RQ set a read timeout that outlasts them.
+    """
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return redis_connection(app)  # the embedded server's client sets no read timeout
+    return redis.Redis.from_url(url, socket_connect_timeout=3)
+
+
 def queue(name="default"):
     """Return the RQ queue called ``name`` on the app's Redis; a job that names no timeout gets
     ``BM_JOB_TIMEOUT`` seconds."""

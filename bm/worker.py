@@ -10,7 +10,7 @@ from rq.registry import StartedJobRegistry
 
 from .extensions import db
 from .history import PRUNE_JOB
-from .jobs import QUEUE_NAMES, enqueue, redis_connection
+from .jobs import QUEUE_NAMES, enqueue, redis_connection, worker_connection
 from .plugins import current_plugins
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class AppWorker(SimpleWorker):
 
 def run_worker(app, burst=False, with_periodic=True):
     """Work the app's queues until stopped (or until empty with ``burst``)."""
-    connection = redis_connection(app)
+    connection = worker_connection(app)
     if with_periodic and not burst:
         threading.Thread(target=_periodic_loop, args=(app,), daemon=True).start()
     worker = AppWorker([Queue(name, connection=connection) for name in QUEUE_NAMES],
