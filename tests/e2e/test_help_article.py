@@ -489,6 +489,7 @@ class TestEveryScreen:
         expect(page.get_by_role("heading", name="Clients", level=1)).to_be_visible()
 
     def test_tools_menu_works_from_the_keyboard(self, page):
+        page.wait_for_load_state()  # app.js (deferred) handles Escape; the heading shows before it has run
         tools = page.get_by_role("navigation", name="Main").get_by_text("Tools")
         tools.focus()
         page.keyboard.press("Enter")
