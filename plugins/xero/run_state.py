@@ -8,6 +8,7 @@ heartbeat renews and which runs out within ``XERO_SYNC_LOCK_SECONDS`` of the wor
 dead ones abandoned (or failed, with the job's error), so none of them ever blocks a sync.
 """
 import logging
+import re
 
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
@@ -21,6 +22,7 @@ from bm.models import utcnow
 from .models import SyncRun
 
 log = logging.getLogger(__name__)
+EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*): (.+)$", re.MULTILINE)
 RUN_STATES = ("queued", "running", "finished", "skipped", "stopped", "failed", "abandoned")
 ACTIVE = ("queued", "running")
 ABANDONED = ("This sync stopped without finishing: the worker running it was stopped (restarted, or killed "
@@ -141,6 +143,16 @@ def _why_dead(redis, run_id, state, holder):
     error = (result.exc_string or "") if result is not None else ""
     if "AbandonedJobError" in error:
         return "abandoned", ABANDONED
-    last_line = error.strip().splitlines()[-1] if error.strip() else "stopped"
-    return "failed", (f"This sync's background job failed ({last_line[:200]}). Nothing is lost; "
+    return "failed", (f"This sync's background job failed ({_exception_line(error)[:200]}). Nothing is lost; "
                       "the next sync carries on.")
+
+
+def _exception_line(traceback_text):
+    """The traceback's last "Error: message" line, its class named without its module, else its last line.
+
+    The last line alone may be a library's footnote (SQLAlchemy's "Background on this error at: ...").
+    """
+    found = EXCEPTION_LINE.findall(traceback_text)
+    if found:
+        return f"{found[-1][0]}: {found[-1][1]}"
+    return traceback_text.strip().splitlines()[-1] if traceback_text.strip() else "stopped"

@@ -2,6 +2,7 @@
 never judged by age; dead ones are ended in words and never block Sync Now, the periodic sync or a webhook."""
 from datetime import timedelta
 
+import pytest
 from rq.job import Job
 from rq.job_lifecycle import record_job_failure
 from sqlalchemy import select
@@ -70,18 +71,35 @@ def test_a_queued_run_is_judged_by_its_job(integrate, app, queues):
     assert waiting.state == "abandoned" and "never started" in waiting.message
 
 
-def test_a_queued_run_whose_job_failed_is_failed_with_the_jobs_error(integrate, app, queues):
+SQLALCHEMY_TRACEBACK = """Traceback (most recent call last):
+  File "/app/plugins/xero/jobs.py", line 40, in sync_organisation
+    run = db.session.get(SyncRun, run_id)
+sqlalchemy.exc.OperationalError: (psycopg.OperationalError) server closed the connection unexpectedly
+\tThis probably means the server terminated abnormally
+[SQL: SELECT 1]
+(Background on this error at: https://sqlalche.me/e/21/e3q8)"""
+
+
+@pytest.mark.parametrize("traceback, shown, hidden", [
+    ("Traceback...\nMemoryError: out of memory", "(MemoryError: out of memory)", None),
+    (SQLALCHEMY_TRACEBACK, "(OperationalError: (psycopg.OperationalError) server closed the connection unexpectedly)",
+     "Background on this error"),
+    ("Traceback...\nSystemExit", "(SystemExit)", None),
+    ("", "(stopped)", None),
+])
+def test_a_queued_run_whose_job_failed_is_failed_with_the_jobs_error(integrate, app, queues, traceback, shown, hidden):
     integrate()
     tenant = db.session.scalar(select(XeroConnection.tenant_id))
     run = run_state.send(run_state.queued(tenant, "manual"), jobs.sync_organisation, "manual")
     job = Job.fetch(run_state.job_id(run.id), connection=redis_connection(app))
     queue().remove(job)
     with redis_connection(app).pipeline() as pipeline:
-        record_job_failure(job, "Traceback...\nMemoryError: out of memory", pipeline)
+        record_job_failure(job, traceback, pipeline)
         pipeline.execute()
     jobs.queue_sync()
     db.session.expire_all()
-    assert run.state == "failed" and "MemoryError: out of memory" in run.message
+    assert run.state == "failed" and shown in run.message
+    assert hidden is None or hidden not in run.message
 
 
 def test_a_queued_run_whose_job_found_the_plugin_off_is_skipped(integrate, admin, queues):
