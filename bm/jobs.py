@@ -52,9 +52,10 @@ def worker_connection(app):
     """A Redis client for a worker's own blocking reads of its queues.
 
     The app's client gives up on a read after 10 seconds, and RQ waits on an idle queue for
-    longer (BLPOP for the heartbeat less 15 seconds): on that client an idle worker's waits
-    timed out, and RQ backed off for up to a minute before it listened again (seen in CI's
-    worker logs with rq 3.0). A client of its own lets RQ set a read timeout that outlasts them.
+    longer (BLPOP for the heartbeat less 15 seconds). RQ lengthens its client's read timeout,
+    but a connection the periodic jobs' thread had open kept 10 seconds: when a wait took it,
+    the wait timed out and RQ backed off for up to a minute before it listened again (seen in
+    CI's worker logs with rq 3.0). A client of its own reads with the timeout RQ sets.
     """
     url = app.config.get("REDIS_URL")
     if not url:

@@ -63,12 +63,15 @@ class AppWorker(SimpleWorker):
 
 def run_worker(app, burst=False, with_periodic=True):
     """Work the app's queues until stopped (or until empty with ``burst``)."""
-    connection = worker_connection(app)
     if with_periodic and not burst:
         threading.Thread(target=_periodic_loop, args=(app,), daemon=True).start()
-    worker = AppWorker([Queue(name, connection=connection) for name in QUEUE_NAMES],
-                       connection=connection, app=app)
-    return worker.work(burst=burst)
+    return app_worker(app).work(burst=burst)
+
+
+def app_worker(app):
+    """An AppWorker on the app's queues, reading them on a Redis client of its own (see ``worker_connection``)."""
+    connection = worker_connection(app)
+    return AppWorker([Queue(name, connection=connection) for name in QUEUE_NAMES], connection=connection, app=app)
 
 
 def fail_abandoned_jobs(app, every=TICK_SECONDS):

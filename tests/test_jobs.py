@@ -215,3 +215,15 @@ def test_real_redis_when_redis_url_is_set(app):
     assert connection.ping()
     kwargs = connection.connection_pool.connection_kwargs
     assert REAL_REDIS.startswith(f"redis://{kwargs['host']}:{kwargs['port']}")
+
+
+
+def test_a_worker_reads_its_queues_on_a_redis_client_of_its_own(app, build_app):
+    """RQ lengthens its client's read timeout past its wait on an idle queue (the heartbeat less 15 s),
+    but a connection the periodic jobs' thread has open keeps the app's 10 s: when the worker's wait
+    took that connection, it timed out and RQ backed off for up to a minute (seen in CI with rq 3.0)."""
+    url = app.config.get("REDIS_URL") or f"unix://{jobs.redis_connection(app).socket_file}"
+    worker_app = build_app(REDIS_URL=url, BM_WORKER_HEARTBEAT_SECONDS=27)
+    listener = worker.app_worker(worker_app)
+    assert listener.connection is not jobs.redis_connection(worker_app)
+    assert listener.connection.connection_pool.connection_kwargs["socket_timeout"] > listener.dequeue_timeout == 12
