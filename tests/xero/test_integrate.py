@@ -111,3 +111,35 @@ def test_reconnect_keeps_to_the_integrated_organisation(integrate, demo_clients,
 def live_links():
     return set(db.session.execute(select(ContactLink.client_id, ContactLink.tenant_id, ContactLink.contact_id)
                                   .where(ContactLink.archived_at.is_(None))))
+
+
+def connection_lookups(statements):
+    return [s for s in statements if "FROM xero_connections" in s and "xero_connections.id =" not in s]
+
+
+def test_a_page_looks_up_the_connection_once_and_again_after_a_change(integrated, admin, app):
+    """Banners, panels and actions all ask for the connection; a page reads it once."""
+    from sqlalchemy import event
+
+    from plugins.xero.connection import active_connection
+
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    client_id = client_named("Patel & Sons Limited").id
+    admin.post(f"/tools/integrations/xero/contacts/{contact_id_of('Patel and Sons Ltd')}/merge",
+               {"client_id": client_id, "use": "practice"})
+    assert db.session.scalar(select(ContactLink.client_id).where(ContactLink.client_id == client_id))
+    for page in (f"/clients/{client_id}", "/tools/integrations/xero/", "/invoices/"):
+        statements.clear()
+        assert admin.get(page).status_code == 200
+        assert len(connection_lookups(statements)) == 1, page
+    with app.test_request_context():
+        connection = active_connection()
+        connection.status = "pending"  # not flushed yet: the next lookup sees it
+        assert active_connection() is None
+        db.session.rollback()
+        assert active_connection().id == connection.id
+        db.session.delete(db.session.get(XeroConnection, connection.id))
+        db.session.flush()
+        assert active_connection() is None
+        db.session.rollback()
