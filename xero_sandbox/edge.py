@@ -76,7 +76,8 @@ def _fault():
     if fault is None:
         return None
     if fault.kind == "timeout":
-        time.sleep(fault.timeout_seconds)
+        with current().stats.holding():
+            time.sleep(fault.timeout_seconds)
     elif fault.kind == "error_500":
         return api_exception(500, 500, "UnknownErrorException",
                              "An error occurred in Xero. Check the API Status page "

@@ -88,10 +88,17 @@ class SandboxServer:
 
     def wait_for_calls_in_flight(self, count, timeout=30):
         """Wait until the sandbox is answering exactly ``count`` calls (0: a held write has been committed)."""
+        self._wait_for_count("in_flight", count, timeout, "is answering")
+
+    def wait_for_calls_held(self, count, timeout=30):
+        """Wait until a timeout fault holds exactly ``count`` calls, each past the rate limits."""
+        self._wait_for_count("held", count, timeout, "holds")
+
+    def _wait_for_count(self, key, count, timeout, doing):
         deadline = time.monotonic() + timeout
-        while self.stats()["in_flight"] != count:
+        while self.stats()[key] != count:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the sandbox is answering {self.stats()['in_flight']} calls, not {count}")
+                raise TimeoutError(f"the sandbox {doing} {self.stats()[key]} calls, not {count}")
             time.sleep(0.01)
 
     def reset_stats(self):

@@ -1,8 +1,10 @@
 """Call counts for benchmarks and tests: per endpoint template, per organisation, 429s served,
-the calls being answered right now, and each write with the Idempotency-Key it carried."""
+the calls being answered right now (and of them, those a timeout fault holds), and each write
+with the Idempotency-Key it carried."""
 import re
 import threading
 from collections import Counter
+from contextlib import contextmanager
 
 ID_SEGMENT = re.compile(r"/(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                         r"[0-9a-fA-F]{12}|INV-\d+|CN-\d+)(?=/|$)")
@@ -19,6 +21,7 @@ class CallStats:
     def __init__(self):
         self._lock = threading.Lock()
         self._in_flight = 0  # not reset: calls under way when the counts restart still end
+        self._held = 0  # admitted by the rate limits and held by a timeout fault
         self.reset()
 
     def reset(self):
@@ -45,6 +48,17 @@ class CallStats:
         with self._lock:
             self._writes.append({"endpoint": key, "idempotency_key": idempotency_key})
 
+    @contextmanager
+    def holding(self):
+        """A call admitted past the rate limits is held (a timeout fault) while the block runs."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+
     def finished(self, status):
         """Count one response status (429s are also counted as throttled)."""
         with self._lock:
@@ -57,4 +71,5 @@ class CallStats:
         with self._lock:
             return {"total_calls": sum(self._calls.values()), "calls": dict(self._calls),
                     "throttled": self._throttled, "per_tenant": dict(self._tenants),
-                    "statuses": dict(self._statuses), "in_flight": self._in_flight, "writes": list(self._writes)}
+                    "statuses": dict(self._statuses), "in_flight": self._in_flight, "held": self._held,
+                    "writes": list(self._writes)}

@@ -60,8 +60,9 @@ def test_stats_show_the_calls_being_answered_and_each_writes_idempotency_key(san
     held = threading.Thread(target=xero.get, args=("Organisation",))
     held.start()
     sandbox.wait_for_calls_in_flight(1)
+    sandbox.wait_for_calls_held(1)
     held.join()
-    assert sandbox.stats()["in_flight"] == 0
+    assert sandbox.stats()["in_flight"] == 0 and sandbox.stats()["held"] == 0
     xero.put("Contacts", json={"Name": "Keyed Ltd"}, headers={"Idempotency-Key": "key-1"})
     xero.put("Contacts", json={"Name": "Keyed Ltd"}, headers={"Idempotency-Key": "key-1"})  # replayed
     xero.post("Contacts", json={"Name": "Unkeyed Ltd"})
